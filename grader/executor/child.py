@@ -1,0 +1,152 @@
+"""The executor: imports one submission and answers the judge's requests, as data only.
+
+It runs in a process forked from the template, already confined by ``grader.sandbox``. It
+speaks frames of ``grader.protocol`` over one socket. Everything it sends is checked again on
+the judge's side: once the submission is imported, this process is untrusted.
+"""
+
+from __future__ import annotations
+
+import inspect
+import socket
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+import torch
+
+from grader import protocol
+from grader.executor.ops import OPS, RequestContext
+from grader.executor.state import reset_state
+
+__all__ = ["error_record", "load_submission", "serve"]
+
+MAX_REQUEST_BYTES = 4 << 30
+
+
+def error_record(exc: BaseException, filenames: set[str], *, kind: str = "exception") -> dict[str, Any]:
+    """Describe an exception by type, message and the frames inside the student's files only."""
+    frames = []
+    for fr in traceback.extract_tb(exc.__traceback__):
+        if fr.filename in filenames:
+            frames.append({"file": fr.filename, "line": fr.lineno, "name": fr.name,
+                           "code": (fr.line or "").strip()[:200]})
+    if isinstance(exc, NotImplementedError):
+        kind = "not_implemented"
+    elif isinstance(exc, SystemExit):
+        kind = "exit"
+    try:
+        message = str(exc)[:2000]
+    except BaseException:  # a hostile __str__
+        message = "<unprintable message>"
+    return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-8:]}
+
+
+def _describe(obj: Any) -> dict[str, Any]:
+    kind = "class" if isinstance(obj, type) else "function" if callable(obj) else "value"
+    entry: dict[str, Any] = {"kind": kind}
+    if kind != "value":
+        try:
+            sig = inspect.signature(obj)
+            entry["params"] = [p.name for p in sig.parameters.values()]
+            entry["signature"] = str(sig)
+        except (TypeError, ValueError):
+            entry["params"] = None
+    return entry
+
+
+def load_submission(spec: dict[str, Any]) -> tuple[types.ModuleType, dict[str, Any]]:
+    """Execute the submission's top-level statements one chunk at a time.
+
+    A chunk that raises (a missing package, ``sys.exit``, an error at import) is recorded and
+    skipped, so only the parts that need what it would have defined fail.
+    """
+    name = spec["module"]
+    filename = spec["filename"]
+    module = types.ModuleType(name)
+    module.__file__ = filename
+    sys.modules[name] = module
+    errors = []
+    for chunk in spec["chunks"]:
+        code_text = "\n" * (chunk["lineno"] - 1) + chunk["code"]
+        try:
+            code = compile(code_text, filename, "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+        except BaseException as exc:  # noqa: B036 - SystemExit at import is a student error too
+            record = error_record(exc, {filename})
+            record["lineno"] = chunk["lineno"]
+            record["defines"] = chunk.get("defines", [])
+            errors.append(record)
+    names = {k: _describe(v) for k, v in list(module.__dict__.items())
+             if not k.startswith("__") and not isinstance(v, types.ModuleType)}
+    return module, {"errors": errors, "names": names}
+
+
+def _load_harness(spec: dict[str, Any] | None) -> types.ModuleType | None:
+    if not spec:
+        return None
+    module = types.ModuleType("harness")
+    module.__file__ = spec["filename"]
+    exec(compile(spec["source"], spec["filename"], "exec", dont_inherit=True), module.__dict__)
+    return module
+
+
+def serve(sock: socket.socket, config: dict[str, Any]) -> None:
+    """Import the submission, greet the judge, then answer requests until the socket closes."""
+    device = config.get("device", "cpu")
+    threads = int(config.get("threads", 1))
+    reset_state(seed=0, threads=threads, device=device)
+    started = time.perf_counter()
+    module, report = load_submission(config["submission"])
+    harness = _load_harness(config.get("harness"))
+    report["import_s"] = time.perf_counter() - started
+    protocol.send_frame(sock, {"hello": True, "load": report})
+    filenames = {config["submission"]["filename"]}
+    if harness is not None:
+        filenames.add(config["harness"]["filename"])
+    while True:
+        try:
+            header, tensors = protocol.recv_frame(sock, max_bytes=MAX_REQUEST_BYTES)
+        except (EOFError, OSError):
+            return
+        ctx = RequestContext(module=module, harness=harness, header=header, tensors=tensors,
+                             device=header.get("device", device), filenames=filenames)
+        reset_state(seed=int(header.get("seed", 0)), threads=threads, device=ctx.device)
+        reply, out_tensors = _answer(ctx)
+        try:
+            protocol.send_frame(sock, reply, out_tensors)
+        except (OSError, protocol.FrameError) as err:
+            protocol.send_frame(sock, {"ok": False, "error": {
+                "kind": "reply", "type": type(err).__name__, "message": str(err)[:500],
+                "frames": []}})
+
+
+def _answer(ctx: RequestContext) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    op = OPS.get(str(ctx.header.get("op")))
+    started = time.perf_counter()
+    if op is None:
+        return {"ok": False, "error": {"kind": "protocol", "type": "UnknownOp",
+                                       "message": f"unknown op {ctx.header.get('op')!r}",
+                                       "frames": []}}, {}
+    try:
+        body = op(ctx)
+        reply = {"ok": True, **body}
+    except ctx.StudentError as err:
+        reply = {"ok": False, "error": err.record}
+    except BaseException as exc:  # noqa: B036 - the student's code may raise anything
+        reply = {"ok": False, "error": error_record(exc, ctx.filenames)}
+    reply["forbidden_used"] = ctx.recorder.used if ctx.recorder else []
+    reply["duration_s"] = time.perf_counter() - started
+    out_tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {}
+    try:
+        for key in ("value", "grads", "inputs_after", "steps", "state_dict", "initial_state"):
+            if key in reply:
+                reply[key] = protocol.encode_value(reply[key], out_tensors, meta)
+    except BaseException as exc:  # noqa: B036 - encoding a hostile object
+        return {"ok": False, "error": error_record(exc, ctx.filenames, kind="reply"),
+                "forbidden_used": reply["forbidden_used"]}, {}
+    reply["meta"] = meta
+    return reply, out_tensors

@@ -1,0 +1,261 @@
+"""The template process: a fresh interpreter that imports torch once and forks executors.
+
+Started by the judge as ``python -m grader.executor.template FD`` with one end of a
+SOCK_SEQPACKET control socket. It never imports the judge's modules, tests or references, so a
+forked executor inherits nothing secret. Commands (JSON, one per message):
+
+* ``spawn``: fork an executor; the reply carries its pid and, as SCM_RIGHTS, the judge's end of
+  a fresh socket pair on which the executor greets and answers requests;
+* ``kill``: kill an executor's process group (and every process of its slot uid when root);
+* ``status``: the exit status of an executor, waiting briefly for it;
+* ``exit``: kill every executor and leave.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from typing import Any
+
+# What submissions may import, imported up front: once an executor drops to the sandbox uid
+# it may be unable to read the Python installation (for example a pyenv under /root).
+PRELOAD = (
+    "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
+    "torch.optim.lr_scheduler", "torch.autograd", "torch.autograd.functional", "torch.func",
+    "torch.linalg", "torch.utils.data", "torch.distributions", "torch.testing",
+    "numpy", "math", "cmath", "random", "itertools", "functools", "collections",
+    "collections.abc", "typing", "dataclasses", "operator", "statistics", "copy", "time",
+    "enum", "abc", "string", "re", "fractions", "decimal", "numbers", "warnings", "inspect",
+    "contextlib", "heapq", "bisect", "json", "types", "pathlib", "io", "textwrap",
+)
+
+MAX_CONTROL_MESSAGE = 1 << 16
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    import torch
+
+    torch.set_num_threads(1)  # no OpenMP pool before fork
+    from grader.executor import child  # noqa: F401 - the executor's own code, imported once
+    from grader.executor.state import reset_state
+
+    reset_state(seed=0, threads=1, device="cpu")  # deterministic mode imports torch._dynamo
+    # Warm the first-call paths so each executor does not pay for them.
+    x = torch.randn(4, 3, 5, 5, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(2, 3, 3, 3, dtype=torch.float64)
+    y = torch.nn.functional.conv2d(x, w, padding=1).relu().softmax(-1).sum()
+    y.backward()
+    (x.float() @ torch.randn(5, 5)).sum()
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    import torch
+
+    return {"torch": torch.__version__, "python": platform.python_version()}
+
+
+class Template:
+    """The template's command loop and the executors it has forked."""
+
+    def __init__(self, ctrl: socket.socket) -> None:
+        self.ctrl = ctrl
+        self.children: dict[int, dict[str, Any]] = {}
+        self.statuses: dict[int, int] = {}
+
+    def run(self) -> None:
+        from grader.sandbox import available_isolation
+
+        self.send({"ready": True, "pid": os.getpid(), "versions": _versions(),
+                   "isolation": available_isolation()})
+        while True:
+            try:
+                data = self.ctrl.recv(MAX_CONTROL_MESSAGE)
+            except OSError:
+                data = b""
+            if not data:
+                self.kill_all()
+                return
+            cmd = json.loads(data)
+            self.reap()
+            handler = getattr(self, f"cmd_{cmd.get('cmd')}", None)
+            if handler is None:
+                self.send({"ok": False, "error": f"unknown command {cmd.get('cmd')!r}"})
+                continue
+            if handler(cmd) is False:
+                return
+
+    def send(self, obj: dict[str, Any], fds: list[int] | None = None) -> None:
+        data = json.dumps(obj).encode()
+        if fds:
+            socket.send_fds(self.ctrl, [data], fds)
+        else:
+            self.ctrl.send(data)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.statuses[pid] = status
+
+    def cmd_spawn(self, cmd: dict[str, Any]) -> None:
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            self.ctrl.close()
+            parent_end.close()
+            _executor_main(child_end, cmd["config"])
+            os._exit(0)
+        child_end.close()
+        self.children[pid] = cmd["config"]
+        self.send({"ok": True, "pid": pid}, [parent_end.fileno()])
+        parent_end.close()
+
+    def cmd_kill(self, cmd: dict[str, Any]) -> None:
+        pid = int(cmd["pid"])
+        self._kill(pid)
+        self.send({"ok": True})
+
+    def _kill(self, pid: int) -> None:
+        config = self.children.pop(pid, None)
+        for target in (-pid, pid):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            _, status = os.waitpid(pid, 0)
+            self.statuses[pid] = status
+        except ChildProcessError:
+            pass
+        self._kill_orphans()
+        uid = (config or {}).get("uid")
+        if uid is not None and os.geteuid() == 0:
+            from grader.sandbox import reap_uid
+
+            reap_uid(int(uid))
+        self.reap()
+
+    def _kill_orphans(self) -> None:
+        """Kill adopted descendants (double-forked daemons) that are not live executors."""
+        me = os.getpid()
+        for _ in range(20):
+            orphans = [pid for pid in _children_of(me) if pid not in self.children]
+            if not orphans:
+                return
+            for pid in orphans:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.005)
+            self.reap()
+
+    def cmd_status(self, cmd: dict[str, Any]) -> None:
+        pid = int(cmd["pid"])
+        deadline = time.monotonic() + float(cmd.get("timeout", 1.0))
+        while pid not in self.statuses and time.monotonic() < deadline:
+            self.reap()
+            time.sleep(0.005)
+        status = self.statuses.pop(pid, None)
+        if status is not None:
+            self.children.pop(pid, None)
+        self.send({"ok": True, "status": status})
+
+    def cmd_exit(self, cmd: dict[str, Any]) -> bool:
+        self.kill_all()
+        self.send({"ok": True})
+        return False
+
+    def kill_all(self) -> None:
+        for pid in list(self.children):
+            self._kill(pid)
+
+
+def _children_of(ppid: int) -> list[int]:
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == ppid and fields[0] not in (b"Z", b"X"):
+            found.append(int(name))
+    return found
+
+
+def _executor_main(sock: socket.socket, config: dict[str, Any]) -> None:
+    """In the forked child: confine, receive the submission, serve requests, exit."""
+    code = 0
+    try:
+        from grader import protocol, sandbox
+        from grader.executor import child
+
+        log_fd = os.open(config["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        null_fd = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null_fd, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        uid = config.get("uid")
+        if uid is not None and os.geteuid() == 0:
+            os.fchown(log_fd, int(uid), int(uid))
+        waiter = sandbox.confine(config)
+        if waiter is not None:  # the namespace's outside half waits for its init and mirrors it
+            sock.close()
+            _, status = os.waitpid(waiter, 0)
+            code = os.waitstatus_to_exitcode(status)
+            os._exit(code if code >= 0 else 128 - code)
+        workdir = config["workdir"]
+        os.makedirs(workdir, exist_ok=True)
+        os.chdir(workdir)
+        spec, _ = protocol.recv_frame(sock, max_bytes=64 << 20)
+        sub = spec["submission"]
+        with open(os.path.join(workdir, sub["filename"]), "w", encoding="utf-8") as f:
+            f.write(sub["source"])
+        sub["filename"] = os.path.join(workdir, sub["filename"])
+        if spec.get("harness"):
+            spec["harness"]["filename"] = os.path.join(workdir, spec["harness"]["filename"])
+        child.serve(sock, {**config, **spec})
+    except BaseException:  # noqa: B036 - anything here ends the executor with a log line
+        traceback.print_exc()
+        code = 70
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def main() -> None:
+    """Entry point: ``python -m grader.executor.template FD``."""
+    ctrl = socket.socket(fileno=int(sys.argv[1]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from grader.sandbox import become_subreaper, prctl_pdeathsig
+
+    prctl_pdeathsig()
+    become_subreaper()
+    _preload()
+    Template(ctrl).run()
+
+
+if __name__ == "__main__":
+    main()

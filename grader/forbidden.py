@@ -1,0 +1,130 @@
+"""Finding forbidden APIs in a submission's source (AST, in the judge).
+
+A part's code is its function or class plus every top-level function it calls by name,
+transitively. Names are resolved through the submission's imports, so ``F.softmax`` after
+``import torch.nn.functional as F`` is ``torch.nn.functional.softmax``. Patterns are dotted
+names with shell wildcards (``torch.autograd.*``); ``torch.Tensor.NAME`` patterns match any
+method call ``x.NAME(...)`` on something that is not a module.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Iterable
+
+__all__ = ["scan_forbidden"]
+
+_GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
+
+
+def _aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Import):
+                for alias in sub.names:
+                    if alias.asname:
+                        names[alias.asname] = alias.name
+                    else:
+                        root = alias.name.split(".")[0]
+                        names[root] = root
+            elif isinstance(sub, ast.ImportFrom) and sub.module and not sub.level:
+                for alias in sub.names:
+                    names[alias.asname or alias.name] = f"{sub.module}.{alias.name}"
+    return names
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name) and node.id in aliases:
+        return ".".join([aliases[node.id], *reversed(parts)])
+    return None
+
+
+def _matches(name: str, patterns: list[str]) -> str | None:
+    if name.rsplit(".", 1)[-1] in _GRAD_MODE:
+        return None
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(name, pattern):
+            return pattern
+        if pattern.endswith(".*") and name == pattern[:-2]:
+            return pattern
+    return None
+
+
+def _top_level(tree: ast.Module) -> dict[str, ast.AST]:
+    found: dict[str, ast.AST] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found[node.name] = node
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    found[target.id] = node
+    return found
+
+
+def _reachable(start: str, defs: dict[str, ast.AST]) -> list[ast.AST]:
+    seen: set[str] = set()
+    todo = [start]
+    nodes = []
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in defs:
+            continue
+        seen.add(name)
+        nodes.append(defs[name])
+        for sub in ast.walk(defs[name]):
+            if isinstance(sub, ast.Name) and sub.id in defs:
+                todo.append(sub.id)
+    return nodes
+
+
+def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[str]) -> list[str]:
+    method_patterns = [p for p in patterns if p.startswith("torch.Tensor.")]
+    hits: list[str] = []
+
+    def add(text: str) -> None:
+        if text not in hits:
+            hits.append(text)
+
+    for node in nodes:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Attribute, ast.Name)):
+                name = _dotted(sub, aliases)
+                if name and _matches(name, patterns):
+                    add(name)
+            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
+                    and _dotted(sub.func, aliases) is None):
+                method = f"torch.Tensor.{sub.func.attr}"
+                if _matches(method, method_patterns):
+                    add(f"Tensor.{sub.func.attr}")
+    return hits
+
+
+def scan_forbidden(source: str, parts: dict[str, list[str]]) -> dict[str, list[str]]:
+    """For each part with forbidden patterns, the forbidden names its code uses.
+
+    ``parts`` maps a part's name to its patterns. A source that does not parse yields nothing
+    here: the syntax error is reported by the loader.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return {}
+    defs = _top_level(tree)
+    module_aliases = _aliases(n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    found: dict[str, list[str]] = {}
+    for part, patterns in parts.items():
+        if not patterns or part not in defs:
+            continue
+        nodes = _reachable(part, defs)
+        aliases = {**module_aliases, **_aliases(nodes)}
+        hits = _scan_nodes(nodes, aliases, list(patterns))
+        if hits:
+            found[part] = hits
+    return found

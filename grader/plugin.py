@@ -1,0 +1,249 @@
+"""The judge's pytest plugin: fixtures, markers, and a test loop over submissions.
+
+Fixtures: ``student`` (a proxy whose calls become executor requests), ``reference`` (the
+instructor's solution module, in process; hidden tests only), ``device``, ``rng`` (a
+``torch.Generator`` seeded from the test id), ``settings``. Markers: ``part(name)``,
+``weight(w)``; visibility comes from the folder (``public/`` or ``hidden/``) and is added as
+a ``public`` or ``hidden`` marker.
+
+The suite is collected once; ``pytest_runtestloop`` then runs every collected test for each
+submission fed to the plugin, so a pool of judges grades many submissions per collection.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import time
+import types
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from grader.compare import Mismatch
+from grader.config import Settings
+from grader.course import Homework
+from grader.errors import StudentFailure
+from grader.executor.client import Executor, ExecutorSpec, Template
+from grader.forbidden import scan_forbidden
+from grader.proxy import Student
+from grader.results import TestResult
+from grader.submission import Prepared
+
+__all__ = ["GraderPlugin", "SubmissionRun"]
+
+
+class SubmissionRun:
+    """One submission being graded: its executor and the outcomes of its tests."""
+
+    def __init__(self, prepared: Prepared, homework: Homework, settings: Settings,
+                 executor: Executor, signatures: dict[str, str]) -> None:
+        self.prepared = prepared
+        self.homework = homework
+        self.settings = settings
+        self.executor = executor
+        self.signatures = signatures
+        self.outcomes: dict[str, TestResult] = {}
+        self.started = time.perf_counter()
+        patterns = {p.name: list(p.forbidden) for p in homework.parts}
+        self.forbidden_in_source = scan_forbidden(prepared.source, patterns)
+
+    def forbidden_patterns(self, part: str) -> tuple[str, ...]:
+        return next((p.forbidden for p in self.homework.parts if p.name == part), ())
+
+    def expected_signature(self, name: str) -> str | None:
+        return self.signatures.get(name)
+
+    def load_errors(self) -> list[dict[str, Any]]:
+        return list(self.executor.start().get("errors", []))
+
+    def request(self, header: dict[str, Any], tensors: dict[str, torch.Tensor], *,
+                label: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        return self.executor.request(header, tensors, timeout_s=self.settings.request_timeout_s,
+                                     label=label)
+
+
+def stub_signatures(path: Path) -> dict[str, str]:
+    """The signatures of the stub's functions and classes (``(a, dim=-1)``), for messages."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return {}
+    out = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out[node.name] = f"({ast.unparse(node.args)})"
+        elif isinstance(node, ast.ClassDef):
+            init = next((n for n in node.body if isinstance(n, ast.FunctionDef)
+                         and n.name == "__init__"), None)
+            if init is not None:
+                args = ast.unparse(init.args).split(", ", 1)
+                out[node.name] = f"({args[1] if len(args) > 1 else ''})"
+    return out
+
+
+def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None, hidden: bool,
+              ) -> tuple[str, str, str]:
+    """(status, stage, message) for a test that raised ``excinfo``."""
+    if excinfo is None:
+        return "passed", "", ""
+    exc = excinfo.value
+    if isinstance(exc, StudentFailure):
+        return exc.status, exc.stage, exc.public_message if hidden else exc.message
+    if isinstance(exc, Mismatch):
+        return "failed", exc.stage, exc.public_message if hidden else exc.message
+    if isinstance(exc, pytest.skip.Exception):
+        return "skipped", "", str(exc.msg) if not hidden else "skipped"
+    text = str(exc)
+    if isinstance(exc, pytest.fail.Exception) and text.startswith("Timeout"):
+        return "timeout", "call", "the test ran past its time limit"
+    if isinstance(exc, AssertionError):
+        return "failed", "values", "an assertion about the result failed" if hidden else \
+            (text.splitlines()[0] if text else "an assertion about the result failed")
+    return "error", "internal", ("the test itself failed (an error in the grader or the test, "
+                                 f"not in your code: {type(exc).__name__}); tell your instructor")
+
+
+class GraderPlugin:
+    """Runs the collected suite once per submission and reports a result for each."""
+
+    def __init__(self, homework: Homework, settings: Settings, template: Template,
+                 feed: Iterable[Prepared], on_done: Callable[[SubmissionRun, list[Any]], None],
+                 sandbox: dict[str, Any]) -> None:
+        self.homework = homework
+        self.run_settings = settings
+        self.template = template
+        self.feed = feed
+        self.on_done = on_done
+        self.sandbox = sandbox
+        self.current: SubmissionRun | None = None
+        self.items: list[pytest.Item] = []
+        self.collect_errors: list[str] = []
+        self.signatures = stub_signatures(homework.stub_path)
+        self._reference: types.ModuleType | None = None
+        harness = homework.harness_path
+        self.harness = ({"filename": harness.name, "source": harness.read_text(encoding="utf-8")}
+                        if harness.is_file() else None)
+
+    # -- collection -------------------------------------------------------------------------
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for line in ("part(name): the curriculum part a test grades",
+                     "weight(w): the test's share of its part's points (default 1)",
+                     "public: shipped to students", "hidden: run only at grading time"):
+            config.addinivalue_line("markers", line)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collect_errors.append(f"{report.nodeid}: {report.longreprtext[-2000:]}")
+
+    def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
+                                      items: list[pytest.Item]) -> None:
+        parts = {p.name for p in self.homework.parts}
+        for item in items:
+            marker = item.get_closest_marker("part")
+            if marker is None or not marker.args or marker.args[0] not in parts:
+                got = marker.args[0] if marker and marker.args else None
+                self.collect_errors.append(f"{item.nodeid}: needs @pytest.mark.part(NAME) with "
+                                           f"one of {', '.join(sorted(parts))} (got {got!r})")
+                continue
+            hidden = "hidden" in Path(str(item.path)).relative_to(self.homework.tests_dir).parts
+            item.add_marker("hidden" if hidden else "public")
+            if not hidden and "reference" in getattr(item, "fixturenames", ()):
+                self.collect_errors.append(f"{item.nodeid}: a public test may not use the "
+                                           "`reference` fixture (public tests ship to students "
+                                           "without solutions)")
+        self.items = list(items)
+
+    # -- fixtures ---------------------------------------------------------------------------
+    @pytest.fixture
+    def student(self, request: pytest.FixtureRequest) -> Student:
+        """The submission being graded, as a proxy to its sandboxed executor."""
+        assert self.current is not None, "no submission is being graded"
+        item = request.node
+        return Student(self.current, part=_part_of(item), seed=self.seed_of(item),
+                       hidden=item.get_closest_marker("hidden") is not None)
+
+    @pytest.fixture
+    def reference(self) -> types.ModuleType:
+        """The instructor's solution module, imported in the judge (never shipped)."""
+        if self._reference is None:
+            path = self.homework.solution_path
+            if not path.is_file():
+                pytest.skip(f"the reference solution {path} is not here")
+            spec = importlib.util.spec_from_file_location(f"reference_{self.homework.id}", path)
+            assert spec and spec.loader
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._reference = module
+        return self._reference
+
+    @pytest.fixture
+    def device(self) -> str:
+        """Where the student's code runs (``cpu`` or ``cuda:N``)."""
+        return self.run_settings.device
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> torch.Generator:
+        """A CPU generator seeded from the test id (and the course's salt)."""
+        return torch.Generator().manual_seed(self.seed_of(request.node))
+
+    @pytest.fixture
+    def settings(self) -> Settings:
+        """The run's settings (memory budget, timeouts), for tests that size inputs by them."""
+        return self.run_settings
+
+    def seed_of(self, item: pytest.Item) -> int:
+        return zlib.crc32(f"{self.run_settings.seed_salt}:{item.nodeid}".encode())
+
+    # -- the loop ---------------------------------------------------------------------------
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        if self.collect_errors:
+            return True  # reported by the runner, which raises ConfigError
+        for prepared in self.feed:
+            self.run_one(session, prepared)
+        return True
+
+    def run_one(self, session: pytest.Session, prepared: Prepared) -> None:
+        spec = ExecutorSpec(submission=prepared.executor_spec(), harness=self.harness,
+                            sandbox=self.sandbox, import_timeout_s=self.run_settings.import_timeout_s,
+                            max_reply_bytes=self.run_settings.max_reply_mb << 20)
+        executor = Executor(self.template, spec)
+        self.current = SubmissionRun(prepared, self.homework, self.run_settings, executor,
+                                     self.signatures)
+        try:
+            for i, item in enumerate(self.items):
+                nxt = self.items[i + 1] if i + 1 < len(self.items) else None
+                item.config.hook.pytest_runtest_protocol(item=item, nextitem=nxt)
+            self.on_done(self.current, self.items)
+        finally:
+            executor.close()
+            self.current = None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item,
+                                  call: pytest.CallInfo[None]) -> Iterator[None]:
+        yield
+        run = self.current
+        if run is None:
+            return
+        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
+            hidden = item.get_closest_marker("hidden") is not None
+            status, stage, message = _classify(call.excinfo, hidden)
+            run.outcomes[item.nodeid] = TestResult(
+                id=item.nodeid, part=_part_of(item), visibility="hidden" if hidden else "public",
+                points=0.0, max_points=0.0, status=status, stage=stage, message=message,
+                duration_s=round(call.duration, 4))
+
+
+def _part_of(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("part")
+    return str(marker.args[0]) if marker else ""
+
+
+def weight_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("weight")
+    return float(marker.args[0]) if marker and marker.args else 1.0

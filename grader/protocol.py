@@ -1,0 +1,237 @@
+"""The wire format between the judge and the executor: data only, never pickles.
+
+A frame is ``8-byte length | 4-byte header length | JSON header | safetensors blob``. Values are
+trees of tensors, numbers, strings, None, lists, tuples and str-keyed dicts; each tensor is
+replaced in the JSON by ``{"$t": key}`` and travels in the safetensors blob. The judge parses
+replies with a size cap, rebuilds tensors with safetensors (so each is a plain ``torch.Tensor``
+made from bytes) and checks the tree against the schema; anything else is a MalformedReply.
+
+This module is imported by the executor template too, so it imports only the standard library,
+torch and safetensors.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import struct
+from typing import Any
+
+import torch
+from safetensors.torch import load as _st_load
+from safetensors.torch import save as _st_save
+
+__all__ = [
+    "DTYPES",
+    "FrameError",
+    "decode_value",
+    "encode_value",
+    "pack_frame",
+    "recv_frame",
+    "send_frame",
+    "unpack_frame",
+]
+
+_LEN = struct.Struct(">QI")
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+
+DTYPES: dict[str, torch.dtype] = {
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "float32": torch.float32,
+    "float64": torch.float64,
+    "int8": torch.int8,
+    "int16": torch.int16,
+    "int32": torch.int32,
+    "int64": torch.int64,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
+}
+_DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+
+
+class FrameError(Exception):
+    """A frame or value tree that breaks the protocol."""
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """The protocol's name of a dtype (``float32``); unknown dtypes are a FrameError."""
+    try:
+        return _DTYPE_NAMES[dtype]
+    except KeyError:
+        raise FrameError(f"dtype {dtype} cannot be sent") from None
+
+
+def encode_value(value: Any, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Any:
+    """Turn a value tree into JSON, moving tensors (as contiguous CPU copies) into ``tensors``.
+
+    ``meta`` receives, per tensor key, facts the judge checks but the bytes cannot carry:
+    the original device, whether it required grad, its stride and the exact Python type.
+    """
+    if isinstance(value, torch.Tensor):
+        key = f"t{len(tensors)}"
+        plain = value.detach()
+        if type(value) is not torch.Tensor:
+            with torch._C.DisableTorchFunction():
+                plain = torch.Tensor._make_subclass(torch.Tensor, plain)  # strip the subclass
+        meta[key] = {
+            "type": f"{type(value).__module__}.{type(value).__qualname__}",
+            "device": str(plain.device),
+            "requires_grad": bool(value.requires_grad),
+            "has_history": value.grad_fn is not None,
+            "stride": list(plain.stride()),
+            "dtype": str(plain.dtype).removeprefix("torch."),
+        }
+        tensors[key] = plain.to("cpu", copy=True).contiguous()
+        return {"$t": key}
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        return {"$float": repr(value)}
+    if isinstance(value, torch.dtype):
+        return {"$dtype": dtype_name(value)}
+    if isinstance(value, torch.Size):
+        return {"$tuple": [int(v) for v in value]}
+    if isinstance(value, tuple):
+        return {"$tuple": [encode_value(v, tensors, meta) for v in value]}
+    if isinstance(value, list):
+        return [encode_value(v, tensors, meta) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            return {"$unsupported": "dict with non-string keys"}
+        return {"$dict": {k: encode_value(v, tensors, meta) for k, v in value.items()}}
+    if isinstance(value, torch.Generator):
+        return {"$unsupported": "torch.Generator"}
+    return {"$unsupported": f"{type(value).__module__}.{type(value).__qualname__}"}
+
+
+class Unsupported:
+    """A value the executor could not send (a numpy array, an object); the type stage fails."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unsupported) and other.type_name == self.type_name
+
+    def __hash__(self) -> int:
+        return hash(self.type_name)
+
+
+class GeneratorSpec:
+    """A request for a fresh ``torch.Generator`` seeded in the executor."""
+
+    def __init__(self, seed: int, device: str = "cpu") -> None:
+        self.seed = seed
+        self.device = device
+
+
+def decode_value(obj: Any, tensors: dict[str, torch.Tensor], *, _depth: int = 0,
+                 _count: list[int] | None = None) -> Any:
+    """Rebuild a value tree from JSON and the tensors of its frame, checking the schema."""
+    count = _count if _count is not None else [0]
+    count[0] += 1
+    if _depth > MAX_DEPTH or count[0] > MAX_NODES:
+        raise FrameError("value tree too deep or too large")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, list):
+        return [decode_value(v, tensors, _depth=_depth + 1, _count=count) for v in obj]
+    if not isinstance(obj, dict) or len(obj) != 1:
+        raise FrameError(f"unexpected JSON node {type(obj).__name__}")
+    (tag, payload), = obj.items()
+    if tag == "$t":
+        if not isinstance(payload, str) or payload not in tensors:
+            raise FrameError(f"tensor key {payload!r} is not in the frame")
+        return tensors[payload]
+    if tag == "$tuple" and isinstance(payload, list):
+        return tuple(decode_value(v, tensors, _depth=_depth + 1, _count=count) for v in payload)
+    if tag == "$dict" and isinstance(payload, dict):
+        return {str(k): decode_value(v, tensors, _depth=_depth + 1, _count=count)
+                for k, v in payload.items()}
+    if tag == "$float" and payload in ("nan", "inf", "-inf"):
+        return float(payload)
+    if tag == "$dtype" and payload in DTYPES:
+        return DTYPES[payload]
+    if tag == "$unsupported" and isinstance(payload, str):
+        return Unsupported(payload[:200])
+    if tag == "$gen" and isinstance(payload, list) and len(payload) == 2:
+        return GeneratorSpec(int(payload[0]), str(payload[1]))
+    raise FrameError(f"unknown tag {tag!r}")
+
+
+def pack_frame(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = None) -> bytes:
+    """Serialise a header and its tensors into one frame."""
+    head = json.dumps(header, allow_nan=True).encode()
+    blob = _st_save(tensors) if tensors else b""
+    return _LEN.pack(4 + len(head) + len(blob), len(head)) + head + blob
+
+
+def unpack_frame(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Parse a frame body (without its 8-byte length) into a header and plain tensors."""
+    if len(body) < 4:
+        raise FrameError("truncated frame")
+    (hlen,) = struct.unpack(">I", body[:4])
+    if hlen > len(body) - 4:
+        raise FrameError("header longer than the frame")
+    try:
+        header = json.loads(body[4 : 4 + hlen])
+    except (ValueError, UnicodeDecodeError) as err:
+        raise FrameError(f"header is not JSON: {err}") from None
+    if not isinstance(header, dict):
+        raise FrameError("header is not an object")
+    blob = body[4 + hlen :]
+    tensors: dict[str, torch.Tensor] = {}
+    if blob:
+        try:
+            tensors = dict(_st_load(blob))
+        except Exception as err:  # safetensors raises its own error types
+            raise FrameError(f"tensor payload is not valid safetensors ({type(err).__name__})") from None
+    for key, t in tensors.items():
+        if type(t) is not torch.Tensor:
+            raise FrameError(f"tensor {key} is not a plain torch.Tensor")
+    return header, tensors
+
+
+def send_frame(sock: socket.socket, header: dict[str, Any],
+               tensors: dict[str, torch.Tensor] | None = None) -> None:
+    """Send one frame on a stream socket."""
+    sock.sendall(pack_frame(header, tensors))
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("connection closed")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def recv_frame(sock: socket.socket, *, max_bytes: int) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Receive one frame, refusing one larger than ``max_bytes`` before reading its body."""
+    total, _ = _LEN.unpack(_recv_exact(sock, _LEN.size))
+    if total > max_bytes:
+        raise FrameError(f"reply of {total} bytes is over the cap of {max_bytes} bytes")
+    body = struct.pack(">I", _) + _recv_exact(sock, total - 4)
+    return unpack_frame(body)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte to a file descriptor (used where only a raw fd is at hand)."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]

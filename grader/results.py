@@ -1,0 +1,114 @@
+"""Results as frozen dataclasses, serialised as JSON with a schema version.
+
+The JSON shape is the one in the journeys (``grader.result/1``); fields may be added, none is
+renamed without a new schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["SCHEMA", "STATUSES", "PartResult", "SubmissionResult", "TestResult"]
+
+SCHEMA = "grader.result/1"
+STATUSES = ("passed", "failed", "error", "timeout", "crashed", "forbidden", "not_implemented",
+            "skipped")
+# Which status a part shows when its tests differ: the most telling first.
+_PART_ORDER = ("forbidden", "not_implemented", "timeout", "crashed", "error", "failed",
+               "skipped", "passed")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One test of one submission."""
+
+    id: str
+    part: str
+    visibility: str
+    points: float
+    max_points: float
+    status: str
+    stage: str = ""
+    message: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One part (function or class): its tests summed up."""
+
+    name: str
+    points: float
+    max_points: float
+    status: str
+    message: str
+    passed: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything a program needs about one graded submission."""
+
+    assignment: str
+    submission: dict[str, str]
+    score: float
+    max_score: float
+    status: str
+    device: str
+    isolation: str
+    versions: dict[str, str]
+    duration_s: float
+    tests: tuple[TestResult, ...] = ()
+    left_out: tuple[str, ...] = ()
+    message: str = ""
+    hidden_pending: int = 0
+    schema: str = SCHEMA
+    parts_order: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def student(self) -> str:
+        return self.submission.get("id", "")
+
+    @property
+    def full_marks(self) -> bool:
+        return self.status == "graded" and all(t.status == "passed" for t in self.tests) \
+            and bool(self.tests)
+
+    def parts(self) -> list[PartResult]:
+        """The tests grouped by part, in the manifest's order."""
+        order = list(self.parts_order) or list(dict.fromkeys(t.part for t in self.tests))
+        out = []
+        for name in order:
+            tests = [t for t in self.tests if t.part == name]
+            if not tests:
+                continue
+            status = min((t.status for t in tests), key=_PART_ORDER.index)
+            failing = next((t for t in tests if t.status == status and status != "passed"), None)
+            out.append(PartResult(
+                name=name, points=round(sum(t.points for t in tests), 6),
+                max_points=round(sum(t.max_points for t in tests), 6), status=status,
+                message=failing.message if failing else "",
+                passed=sum(t.status == "passed" for t in tests), total=len(tests)))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("parts_order")
+        data["tests"] = [asdict(t) for t in self.tests]
+        data["left_out"] = list(self.left_out)
+        data["parts"] = [asdict(p) for p in self.parts()]
+        return {"schema": data.pop("schema"), **data}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"unknown result schema {data.get('schema')!r}; expected {SCHEMA}")
+        tests = tuple(TestResult(**{k: t[k] for k in TestResult.__dataclass_fields__ if k in t})
+                      for t in data.get("tests", []))
+        parts_order = tuple(p["name"] for p in data.get("parts", []))
+        keep = {k: v for k, v in data.items()
+                if k in cls.__dataclass_fields__ and k not in ("tests", "left_out", "parts_order")}
+        return cls(**keep, tests=tests, left_out=tuple(data.get("left_out", [])),
+                   parts_order=parts_order)

@@ -1,0 +1,148 @@
+"""Running a homework's suite over submissions: one pytest session, one template, results.
+
+``run_suite`` collects the suite once and feeds it submissions; each finished submission
+becomes a SubmissionResult handed to a callback as soon as it is done.
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import grader
+from grader.config import Settings
+from grader.course import Homework
+from grader.errors import ConfigError, UsageError
+from grader.executor.client import Template
+from grader.plugin import GraderPlugin, SubmissionRun, weight_of
+from grader.results import SubmissionResult
+from grader.scoring import score_tests, total
+from grader.submission import Prepared
+
+__all__ = ["choose_isolation", "run_suite", "sandbox_config", "unreadable_result"]
+
+_SYSTEM_DIRS = {"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "dev", "proc",
+                "sys", "tmp"}
+
+
+def choose_isolation(requested: str, available: str) -> str:
+    """The isolation level to use, or a UsageError if the requested one is not available."""
+    if requested == "auto":
+        return available
+    if requested == "namespace" and available != "namespace":
+        raise UsageError("--isolation namespace is not available on this machine (user "
+                         "namespaces are blocked); enable them (see the README) or use "
+                         "--isolation process")
+    return requested
+
+
+def _keep_paths(course_root: Path) -> list[str]:
+    """The Python installation and the grader package, visible read-only in the sandbox."""
+    keep = {sys.prefix, sys.base_prefix, sys.exec_prefix,
+            os.path.dirname(os.path.realpath(sys.executable)),
+            os.path.dirname(os.path.abspath(grader.__file__))}
+    keep.update(p for p in site.getsitepackages() if os.path.isdir(p))
+    keep.update(p for p in sys.path if p and os.path.isdir(p))
+    root = str(course_root.resolve())
+    # Never a folder that holds the course (solutions, tests) itself.
+    return sorted(p for p in keep if not (root + os.sep).startswith(os.path.realpath(p) + os.sep))
+
+
+def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: int = 0,
+                   ) -> dict[str, Any]:
+    """The confinement of every executor of this run (see ``grader.sandbox``)."""
+    is_root = os.geteuid() == 0
+    hide = sorted(f"/{d}" for d in os.listdir("/")
+                  if d not in _SYSTEM_DIRS and os.path.isdir(f"/{d}")
+                  and not os.path.islink(f"/{d}"))
+    cuda = settings.device.startswith("cuda")
+    return {
+        "isolation": isolation,
+        "uid": settings.sandbox_uid + slot if is_root else None,
+        "device": settings.device,
+        "threads": settings.threads,
+        "limits": {"cpu_s": settings.cpu_s, "fsize_bytes": settings.fsize_mb << 20,
+                   "memory_budget_bytes": settings.memory_bytes,
+                   "memory_kind": "data" if cuda else "as",
+                   "nproc": settings.nproc if is_root else None, "nofile": 256,
+                   "tmp_bytes": settings.tmp_mb << 20},
+        "hide": hide,
+        "keep": _keep_paths(course_root),
+    }
+
+
+def _pytest_args(homework: Homework, settings: Settings) -> list[str]:
+    return [str(homework.tests_dir), "-p", "no:terminal", "-p", "no:cacheprovider",
+            "-p", "no:randomly", "-p", "no:xdist", "-c", os.devnull,
+            "--rootdir", str(homework.tests_dir), "--import-mode=importlib",
+            "--timeout", str(settings.test_timeout_s), "-W", "ignore::DeprecationWarning",
+            "--ignore", str(homework.mutants_dir)]
+
+
+def unreadable_result(homework: Homework, *, student: str, path: str, message: str,
+                      settings: Settings, sha256: str = "") -> SubmissionResult:
+    """The result of a submission that could not be read at all."""
+    return SubmissionResult(
+        assignment=homework.id, submission={"id": student, "path": path, "sha256": sha256},
+        score=0.0, max_score=homework.max_score, status="unreadable", device=settings.device,
+        isolation="none", versions=versions(homework), duration_s=0.0, message=message,
+        parts_order=tuple(p.name for p in homework.parts))
+
+
+def versions(homework: Homework, template_info: dict[str, Any] | None = None) -> dict[str, str]:
+    """Grader, torch, Python and suite versions recorded in every result."""
+    import platform
+
+    import torch
+
+    info = (template_info or {}).get("versions", {})
+    return {"grader": grader.__version__, "torch": info.get("torch", torch.__version__),
+            "python": info.get("python", platform.python_version()),
+            "suite": homework.suite_version()}
+
+
+def run_suite(homework: Homework, settings: Settings, template: Template,
+              feed: Iterable[Prepared], on_result: Callable[[SubmissionResult, str], None],
+              *, course_root: Path, slot: int = 0) -> str:
+    """Grade every submission of ``feed`` with one collection of the suite.
+
+    Calls ``on_result(result, student_log)`` after each; returns the isolation level used.
+    """
+    info = template.ready()
+    isolation = choose_isolation(settings.isolation, info.get("isolation", "process"))
+    sandbox = sandbox_config(settings, course_root, isolation, slot)
+    vers = versions(homework, info)
+
+    def done(run: SubmissionRun, items: list[pytest.Item]) -> None:
+        order = [(i.nodeid, i.get_closest_marker("part").args[0],  # type: ignore[union-attr]
+                  "hidden" if i.get_closest_marker("hidden") else "public", weight_of(i))
+                 for i in items]
+        tests = score_tests(homework, order, run.outcomes)
+        score, max_score = total(tests)
+        prepared = run.prepared
+        result = SubmissionResult(
+            assignment=homework.id,
+            submission={"id": prepared.id, "path": prepared.path, "sha256": prepared.sha256},
+            score=score, max_score=max_score, status="graded", device=settings.device,
+            isolation=isolation, versions=vers,
+            duration_s=round(time.perf_counter() - run.started, 3), tests=tests,
+            left_out=prepared.left_out, parts_order=tuple(p.name for p in homework.parts))
+        on_result(result, run.executor.log_tail())
+
+    plugin = GraderPlugin(homework, settings, template, feed, done, sandbox)
+    if not homework.tests_dir.is_dir():
+        raise ConfigError(f"{homework.tests_dir} does not exist: the suite of {homework.id}")
+    code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
+    if plugin.collect_errors:
+        raise ConfigError(f"the test suite of {homework.id} does not load:\n"
+                          + "\n".join(plugin.collect_errors))
+    if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        raise ConfigError(f"pytest could not run the suite of {homework.id} (exit {int(code)})")
+    return isolation
