@@ -86,6 +86,19 @@ def stub_signatures(path: Path) -> dict[str, str]:
     return out
 
 
+_PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite")
+
+
+def mismatch_details(exc: BaseException, hidden: bool) -> dict[str, Any]:
+    """The numbers of a mismatch for reports; hidden tests keep only summary numbers."""
+    if not isinstance(exc, Mismatch):
+        return {}
+    details = {k: v for k, v in exc.details.items() if isinstance(v, (int, float, list))}
+    if hidden:
+        details = {k: v for k, v in details.items() if k in _PUBLIC_DETAILS}
+    return details
+
+
 def _classify(excinfo: pytest.ExceptionInfo[BaseException] | None, hidden: bool,
               ) -> tuple[str, str, str]:
     """(status, stage, message) for a test that raised ``excinfo``."""
@@ -236,7 +249,8 @@ class GraderPlugin:
             run.outcomes[item.nodeid] = TestResult(
                 id=item.nodeid, part=_part_of(item), visibility="hidden" if hidden else "public",
                 points=0.0, max_points=0.0, status=status, stage=stage, message=message,
-                duration_s=round(call.duration, 4))
+                duration_s=round(call.duration, 4),
+                details=mismatch_details(call.excinfo.value, hidden) if call.excinfo else {})
 
 
 def _part_of(item: pytest.Item) -> str:

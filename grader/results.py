@@ -32,6 +32,7 @@ class TestResult:
     stage: str = ""
     message: str = ""
     duration_s: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""``grade verify``: the suites are right. For each homework, the solution scores full marks,
+the untouched stub scores 0 with every part "not implemented", and every mutant (a solution
+with one deliberate bug, in ``reference_tests/hwN/mutants/``, naming the part it breaks on a
+``# part: NAME`` line) loses points on that part and only that part.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader.api import grade_prepared, homework_settings, open_template, check_device
+from grader.course import Course, Homework
+from grader.errors import ConfigError
+from grader.results import SubmissionResult
+from grader.submission import prepare_submission
+
+__all__ = ["HomeworkVerdict", "mutant_part", "verify_course", "verify_homework"]
+
+_PART_LINE = re.compile(r"^#\s*part:\s*(\w+)", re.M)
+
+
+@dataclass(frozen=True)
+class HomeworkVerdict:
+    """What verify found for one homework."""
+
+    homework: str
+    problems: tuple[str, ...]
+    checked: tuple[str, ...]
+    results: tuple[SubmissionResult, ...] = field(default=(), compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def mutant_part(path: Path) -> str:
+    """The part a mutant breaks, from its ``# part: NAME`` line."""
+    match = _PART_LINE.search(path.read_text(encoding="utf-8"))
+    if not match:
+        raise ConfigError(f"{path}: a mutant must name the part it breaks on a line "
+                          "`# part: NAME`")
+    return match.group(1)
+
+
+def _judge_solution(result: SubmissionResult) -> list[str]:
+    bad = [f"{p.name} ({p.status}: {p.message})" for p in result.parts() if p.status != "passed"]
+    return [f"the solution fails {', '.join(bad)}"] if bad or not result.tests else []
+
+
+def _judge_stub(result: SubmissionResult) -> list[str]:
+    problems = []
+    if result.score != 0:
+        problems.append(f"the stub scores {result.score:g}, expected 0")
+    odd = [p.name for p in result.parts() if p.status != "not_implemented"]
+    if odd:
+        problems.append(f"the stub's parts {', '.join(odd)} do not say \"not implemented\"")
+    return problems
+
+
+def _judge_mutant(name: str, part: str, result: SubmissionResult) -> list[str]:
+    parts = {p.name: p for p in result.parts()}
+    if part not in parts:
+        return [f"mutant {name} names part {part!r}, which has no tests"]
+    problems = []
+    if parts[part].points >= parts[part].max_points:
+        problems.append(f"mutant {name} survives: part {part} still scores full marks")
+    collateral = [p.name for p in parts.values() if p.name != part and p.points < p.max_points]
+    if collateral:
+        problems.append(f"mutant {name} (of {part}) also loses points on {', '.join(collateral)}")
+    return problems
+
+
+def verify_homework(course: Course, homework: Homework, overrides: dict[str, Any]) -> HomeworkVerdict:
+    """Grade the solution, the stub and every mutant of one homework with one collection."""
+    settings = homework_settings(course, homework, overrides)
+    check_device(settings)
+    mutants = sorted(homework.mutants_dir.glob("*.py")) if homework.mutants_dir.is_dir() else []
+    subjects = [("solution", homework.solution_path), ("stub", homework.stub_path),
+                *((f"mutant {m.stem}", m) for m in mutants)]
+    with open_template() as template:
+        prepared = [prepare_submission(path, homework, student_id=label)
+                    for label, path in subjects]
+        graded = grade_prepared(homework, settings, template, prepared, course_root=course.root)
+    results = [r for r, _ in graded]
+    problems = _judge_solution(results[0]) + _judge_stub(results[1])
+    for mutant, result in zip(mutants, results[2:]):
+        problems += _judge_mutant(mutant.stem, mutant_part(mutant), result)
+    if len(mutants) < 4:
+        problems.append(f"only {len(mutants)} mutants in {homework.mutants_dir} (at least 4 needed)")
+    return HomeworkVerdict(homework=homework.id, problems=tuple(problems),
+                           checked=tuple(label for label, _ in subjects), results=tuple(results))
+
+
+def verify_course(course: Course, hw_ids: list[str] | None, overrides: dict[str, Any]) -> list[HomeworkVerdict]:
+    """Verify the named homeworks (all of them by default)."""
+    ids = hw_ids or sorted(course.homeworks)
+    return [verify_homework(course, course.homework(h), overrides) for h in ids]
