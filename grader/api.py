@@ -87,9 +87,9 @@ def check_submission(hw_id: str, submission: str | Path | None = None, *,
     homework = loaded.homework(hw_id)
     settings = homework_settings(loaded, homework, overrides)
     path = Path(submission) if submission else homework.stub_path.parent
+    prepared = prepare_submission(path, homework)  # bad input fails before torch starts
+    check_device(settings)
     with open_template() as template:
-        prepared = prepare_submission(path, homework)
-        check_device(settings)
         ((result, log),) = grade_prepared(homework, settings, template, [prepared],
                                           course_root=loaded.root)
     return CheckOutcome(result=result, log=log)

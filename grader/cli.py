@@ -128,7 +128,139 @@ def verify(homeworks: tuple[str, ...], course: Path | None, device: str | None,
 
 # --- batch commands (grade batch, grade report) are registered below this line ---
 
+
+@main.command()
+@click.argument("homework")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for results/<student>.json, the reports, gradebook.csv, class.html.")
+@course_option
+@device_option
+@isolation_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Judge processes (default: the number of cores; Dask: workers to wait for).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local",
+              help="local: a pool of judge processes here; dask: a Dask cluster (--scheduler).")
+@click.option("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:8786) or "
+              "a scheduler file (JSON); without it a LocalCluster is started.")
+@click.option("--rerun", type=click.Choice(["failed", "all"]), default=None,
+              help="Regrade up-to-date results too: failed (not full marks) or all.")
+@click.option("--student", "students", multiple=True,
+              help="Grade only this student (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "text", "json"]),
+              default="html", help="Per-student report written beside each result.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def batch(homework: str, submissions: Path, out: Path, course: Path | None, device: str | None,
+          isolation: str | None, jobs: int | None, executor: str, scheduler: str | None,
+          rerun: str | None, students: tuple[str, ...], fmt: str, quiet: bool) -> None:
+    """Grade every submission of HOMEWORK in SUBMISSIONS into --out DIR.
+
+    SUBMISSIONS is a folder (one subfolder, .py or .ipynb per student; the id is the name
+    without extension) or an LMS zip (Canvas or Gradescope export). Results are written as
+    each submission finishes; a second run regrades only what is missing or changed.
+    Exit 0 when every submission was graded, 1 when some could not be read or graded.
+    """
+    from grader.batch import grade_batch
+
+    try:
+        summary = grade_batch(homework, submissions, out, course=course, jobs=jobs,
+                              executor=executor, scheduler=scheduler, rerun=rerun, fmt=fmt,
+                              students=students, progress=not quiet, device=device,
+                              isolation=isolation)
+    except GraderError as err:
+        _fail(err)
+        return
+    click.echo(summary.line())
+    bad = sum(n for s, n in summary.statuses.items() if s != "graded")
+    sys.exit(1 if bad else 0)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+def report(out: Path) -> None:
+    """Render OUT/gradebook.csv and OUT/class.html again from OUT/results/."""
+    from grader.batch import render_outputs
+
+    try:
+        results = render_outputs(out)
+    except GraderError as err:
+        _fail(err)
+        return
+    click.echo(f"{len(results)} results: wrote {out / 'gradebook.csv'} and {out / 'class.html'}")
+
 # --- integration commands (grade release, grade gradescope, grade export) below this line ---
+
+
+@main.command()
+@click.argument("homeworks", nargs=-1, required=True)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The bundle's folder (new or empty).")
+@click.option("--force", is_flag=True, help="Replace the folder's contents if it is not empty.")
+@course_option
+def release(homeworks: tuple[str, ...], out: Path, force: bool, course: Path | None) -> None:
+    """Write the student bundle of HOMEWORKS to --out: stubs, public tests and their helpers,
+    the grader, a README, pinned requirements, and a course.toml saying how many hidden tests
+    run at grading time. No solutions, hidden tests or mutants; the bundle is scanned for
+    them and the release stops if one would leak."""
+    from grader.release import release as do_release
+
+    try:
+        report = do_release(list(homeworks), out, course=course, force=force)
+    except GraderError as err:
+        _fail(err)
+        return
+    hidden = ", ".join(f"{h}: {n} hidden" for h, n in report.hidden_counts.items())
+    click.echo(f"wrote {out}: {len(report.files)} files ({hidden}); students run "
+               f"`pip install -r requirements.txt && pip install .` there, then "
+               f"`grade check {report.homeworks[0]}`")
+
+
+@main.command()
+@click.argument("homework")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The autograder zip to write, e.g. hw2-autograder.zip.")
+@click.option("--hidden-visibility", default="after_published", show_default=True,
+              type=click.Choice(["hidden", "after_due_date", "after_published", "visible"]),
+              help="Gradescope visibility of the hidden tests' results.")
+@course_option
+def gradescope(homework: str, out: Path, hidden_visibility: str, course: Path | None) -> None:
+    """Build a Gradescope autograder zip for HOMEWORK: setup.sh installs the grader and
+    torch, run_autograder grades /autograder/submission with the full suite (public and
+    hidden) and writes /autograder/results/results.json."""
+    from grader.gradescope import build_autograder
+
+    try:
+        info = build_autograder(homework, out, course=course,
+                                hidden_visibility=hidden_visibility)
+    except GraderError as err:
+        _fail(err)
+        return
+    click.echo(f"wrote {out} ({info['files']} files, {info['bytes'] // 1024} KiB): upload it "
+               "as the assignment's autograder (Ubuntu 22.04 base image)")
+
+
+@main.command(name="export")
+@click.argument("batch_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "gradescope", "json"]), default="csv",
+              show_default=True, help="csv: one row per student, one column per part; "
+              "gradescope: a scores CSV for Gradescope's upload (SID, Total Score, parts); "
+              "json: every result in one file.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The file to write. Default: the terminal.")
+def export_cmd(batch_dir: Path, fmt: str, out: Path | None) -> None:
+    """Export a batch's grades from BATCH_DIR/results/*.json (written by grade batch)."""
+    from grader.export import export
+
+    try:
+        text, count = export(batch_dir, fmt)
+    except GraderError as err:
+        _fail(err)
+        return
+    if out:
+        out.write_text(text, encoding="utf-8", newline="")
+        click.echo(f"wrote {out} ({count} submissions)")
+    else:
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

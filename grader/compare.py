@@ -137,9 +137,15 @@ def _check_meta(name: str, actual: torch.Tensor, expected: torch.Tensor, *,
         raise Mismatch("dtype", f"{name} has dtype {str(actual.dtype)[6:]}, expected "
                                 f"{str(want)[6:]} (results keep the input's dtype)")
     got_device = (meta or {}).get("device")
-    if device and got_device and torch.device(got_device) != torch.device(device):
+    if device and got_device and not same_device(got_device, device):
         raise Mismatch("device", f"{name} is on {got_device}, expected {device} (create new "
                                  "tensors on the input's device, e.g. device=x.device)")
+
+
+def same_device(a: str, b: str) -> bool:
+    """Whether two device strings name the same device (``cuda`` is ``cuda:0``)."""
+    da, db = torch.device(a), torch.device(b)
+    return da.type == db.type and (da.index or 0) == (db.index or 0)
 
 
 def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolerance) -> None:

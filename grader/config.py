@@ -42,6 +42,8 @@ class Settings:
     """Processes and threads of the sandbox uid (only enforced when the grader runs as root)."""
     threads: int = 1
     """torch threads inside an executor."""
+    gpu_memory_mb: int = 16384
+    """GPU memory one executor may allocate (a CUDA out-of-memory beyond it fails the test)."""
     max_reply_mb: int = 64
     """Largest reply the judge reads from an executor."""
     sandbox_uid: int = 20000

@@ -67,6 +67,12 @@ def _encode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         raise TypeError("pass a seed with grader.proxy.generator(seed), not a torch.Generator")
     if isinstance(value, _GeneratorArg):
         return {"$gen": [value.seed, "same"]}
+    if isinstance(value, list):  # generators may sit inside the args list / kwargs dict
+        return [_encode(v, tensors) for v in value]
+    if isinstance(value, tuple) and not isinstance(value, torch.Size):
+        return {"$tuple": [_encode(v, tensors) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"$dict": {k: _encode(v, tensors) for k, v in value.items()}}
     return protocol.encode_value(value, tensors, {})
 
 
@@ -140,11 +146,12 @@ class Student:
             return MalformedReply(f"`{name}` returned something that cannot be sent back: "
                                   f"{err.get('type')}: {err.get('message')}")
         stage = " in backward" if err.get("stage") == "backward" else ""
+        hint = _device_hint(str(err.get("message", "")), self.device)
         if kind == "exit":
             return ExecutorCrash(f"`{name}` called sys.exit{stage}{where}")
-        text = f"`{name}` raised {err.get('type')}{stage}: {err.get('message')}{where}"
+        text = f"`{name}` raised {err.get('type')}{stage}: {err.get('message')}{where}{hint}"
         failure = StudentException(text, public_message=f"`{name}` raised {err.get('type')}"
-                                                        f"{stage}{where}")
+                                                        f"{stage}{where}{hint}")
         if err.get("stage") == "backward":
             failure.stage = "gradients"
         return failure
@@ -210,6 +217,26 @@ class Student:
             return self.call(name, *args, **kwargs).value
 
         return call
+
+
+_DEVICE_HINTS = (
+    ("Expected all tensors to be on the same device",
+     "a tensor was created on another device; create new tensors with device=x.device"),
+    ("Torch not compiled with CUDA enabled",
+     "a hard-coded .cuda(); use .to(x.device) so the code runs on any device"),
+    ("Found no NVIDIA driver", "a hard-coded .cuda(); use .to(x.device)"),
+    ("out of memory", "the code ran out of memory; avoid building large intermediate tensors"),
+    ("can't allocate memory", "the code ran out of memory; avoid building large intermediate "
+     "tensors"),
+)
+
+
+def _device_hint(message: str, device: str) -> str:
+    """One sentence for the device mistakes students make, read off the exception text."""
+    for needle, hint in _DEVICE_HINTS:
+        if needle in message:
+            return f"; hint: {hint}"
+    return ""
 
 
 def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:

@@ -23,6 +23,7 @@ from grader.errors import ConfigError, UsageError
 from grader.executor.client import Template
 from grader.plugin import GraderPlugin, SubmissionRun, weight_of
 from grader.results import SubmissionResult
+from grader.sandbox import claim_uid
 from grader.scoring import score_tests, total
 from grader.submission import Prepared
 
@@ -65,9 +66,10 @@ def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: 
     cuda = settings.device.startswith("cuda")
     return {
         "isolation": isolation,
-        "uid": settings.sandbox_uid + slot if is_root else None,
+        "uid": claim_uid(settings.sandbox_uid, slot) if is_root else None,
         "device": settings.device,
         "threads": settings.threads,
+        "gpu_memory_bytes": settings.gpu_memory_mb << 20,
         "limits": {"cpu_s": settings.cpu_s, "fsize_bytes": settings.fsize_mb << 20,
                    "memory_budget_bytes": settings.memory_bytes,
                    "memory_kind": "data" if cuda else "as",

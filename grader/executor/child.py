@@ -93,10 +93,22 @@ def _load_harness(spec: dict[str, Any] | None) -> types.ModuleType | None:
     return module
 
 
+def _init_cuda(device: str, budget: int) -> None:
+    """Initialise CUDA in this (forked) executor, never in the template, with a memory cap."""
+    index = torch.device(device).index or 0
+    torch.cuda.set_device(index)
+    total = torch.cuda.get_device_properties(index).total_memory
+    if budget:
+        torch.cuda.set_per_process_memory_fraction(min(1.0, budget / total), index)
+    torch.zeros(1, device=device)  # create the context before the student's code runs
+
+
 def serve(sock: socket.socket, config: dict[str, Any]) -> None:
     """Import the submission, greet the judge, then answer requests until the socket closes."""
     device = config.get("device", "cpu")
     threads = int(config.get("threads", 1))
+    if device.startswith("cuda"):
+        _init_cuda(device, int(config.get("gpu_memory_bytes", 0)))
     reset_state(seed=0, threads=threads, device=device)
     started = time.perf_counter()
     module, report = load_submission(config["submission"])

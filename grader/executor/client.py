@@ -35,6 +35,21 @@ __all__ = ["Executor", "ExecutorSpec", "Template"]
 MAX_CONTROL_MESSAGE = 1 << 16
 
 
+# What the template (and so every executor, through /proc/self/environ) may see of the judge's
+# environment: no secrets, tokens or course paths, only what Python, torch, OpenMP and CUDA read.
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME",
+             "CUDA_VISIBLE_DEVICES", "CUDA_HOME", "CUDA_PATH", "NVIDIA_VISIBLE_DEVICES",
+             "NVIDIA_DRIVER_CAPABILITIES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+             "OPENBLAS_NUM_THREADS", "TZ")
+
+
+def _template_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    env["HOME"] = "/tmp"
+    return env
+
+
 class Template:
     """A running template process (torch imported) that forks executors on request."""
 
@@ -43,8 +58,9 @@ class Template:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.ctrl = ours
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "grader.executor.template", str(theirs.fileno())],
-            pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, cwd="/",
+            [sys.executable, "-P", "-m", "grader.executor.template", str(theirs.fileno())],
+            pass_fds=[theirs.fileno()], env=_template_env() if env is None else env,
+            stdin=subprocess.DEVNULL, cwd="/",
             start_new_session=True,
         )
         theirs.close()

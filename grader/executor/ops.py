@@ -249,7 +249,7 @@ def _module_step(ctx: RequestContext, module: torch.nn.Module, step: dict[str, A
                                  if k.startswith("param.")}
         result["grad_note"] = reason
     if step.get("return_state"):
-        result["state_dict"] = {k: v.detach() for k, v in module.state_dict().items()}
+        result["state_dict"] = {k: v.detach().clone() for k, v in module.state_dict().items()}
     return result
 
 

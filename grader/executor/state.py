@@ -27,7 +27,7 @@ def reset_state(*, seed: int, threads: int, device: str) -> None:
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    _deterministic()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     torch.set_float32_matmul_precision("highest")
@@ -36,6 +36,17 @@ def reset_state(*, seed: int, threads: int, device: str) -> None:
     torch.autograd.set_detect_anomaly(False)
     if device.startswith("cuda"):
         torch.cuda.manual_seed_all(seed)
+        torch.cuda.empty_cache()  # give back what a failed request (an OOM) left cached
+
+
+def _deterministic() -> None:
+    """``torch.use_deterministic_algorithms(True, warn_only=True)`` without importing inductor
+    (whose config the public function also sets), which would cost 1 s of start-up."""
+    setter = getattr(torch._C, "_set_deterministic_algorithms", None)
+    if setter is None:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    else:
+        setter(True, warn_only=True)
 
 
 def _resolve(name: str) -> Any:

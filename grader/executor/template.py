@@ -51,7 +51,7 @@ def _preload() -> None:
     from grader.executor import child  # noqa: F401 - the executor's own code, imported once
     from grader.executor.state import reset_state
 
-    reset_state(seed=0, threads=1, device="cpu")  # deterministic mode imports torch._dynamo
+    reset_state(seed=0, threads=1, device="cpu")
     # Warm the first-call paths so each executor does not pay for them.
     x = torch.randn(4, 3, 5, 5, dtype=torch.float64, requires_grad=True)
     w = torch.randn(2, 3, 3, 3, dtype=torch.float64)
@@ -96,7 +96,7 @@ class Template:
                 self.send({"ok": False, "error": f"unknown command {cmd.get('cmd')!r}"})
                 continue
             if handler(cmd) is False:
-                return
+                os._exit(0)  # skip interpreter teardown: the executors are already gone
 
     def send(self, obj: dict[str, Any], fds: list[int] | None = None) -> None:
         data = json.dumps(obj).encode()

@@ -1,0 +1,134 @@
+"""Torch-built references for hw3 (public: they use PyTorch and autograd only, never the
+solutions). Every gradient here comes from autograd, so a hand derivation is checked against
+what PyTorch computes for the same error ``E = ½ Σ_batch Σ_k (O_k − t_k)²``."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from grader.compare import Mismatch
+
+MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+"""The four minima of Himmelblau's function (to six decimals)."""
+
+SIGMOID_HINT = "did you multiply by O(1-O)?"
+SUM_HINT = "E is summed over the batch, not averaged: do not divide by the batch size"
+
+
+def error(o: torch.Tensor, t) -> torch.Tensor:
+    """The notes' error: half the squared difference, summed over everything."""
+    return 0.5 * ((o - t) ** 2).sum()
+
+
+def perceptron_grad(x: torch.Tensor, w: torch.Tensor, t: float) -> torch.Tensor:
+    w = w.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(error(torch.sigmoid(x.detach() @ w), t), w)
+    return g
+
+
+def output_delta(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """``∂E/∂a`` by autograd, with the pre-activation ``a = logit(o)``."""
+    a = torch.logit(o.detach()).requires_grad_(True)
+    (g,) = torch.autograd.grad(error(torch.sigmoid(a), t), a)
+    return g
+
+
+def output_delta_formula(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return o * (1 - o) * (o - t)
+
+
+def hidden_delta(o: torch.Tensor, delta_next: torch.Tensor, w_next: torch.Tensor) -> torch.Tensor:
+    """``∂E/∂a_j`` by autograd: ``a_next = σ(a) @ w_next`` has upstream gradient ``delta_next``."""
+    a = torch.logit(o.detach()).requires_grad_(True)
+    (g,) = torch.autograd.grad(torch.sigmoid(a) @ w_next, a, delta_next)
+    return g
+
+
+def mlp_forward(x: torch.Tensor, weights, biases) -> list[torch.Tensor]:
+    activations = [x]
+    for w, b in zip(weights, biases):
+        activations.append(torch.sigmoid(activations[-1] @ w + b))
+    return activations
+
+
+def mlp_grads(x: torch.Tensor, weights, biases, target: torch.Tensor):
+    """``(grad_weights, grad_biases)`` of E by autograd, in float64."""
+    ws = [w.detach().to(torch.float64).requires_grad_(True) for w in weights]
+    bs = [b.detach().to(torch.float64).requires_grad_(True) for b in biases]
+    out = mlp_forward(x.detach().to(torch.float64), ws, bs)[-1]
+    grads = torch.autograd.grad(error(out, target.detach().to(torch.float64)), ws + bs)
+    return list(grads[:len(ws)]), list(grads[len(ws):])
+
+
+def random_mlp(sizes, batch: int, rng: torch.Generator, dtype=torch.float64):
+    """Inputs, weights, biases and targets of a sigmoid MLP with layer widths ``sizes``."""
+    x = torch.randn(batch, sizes[0], generator=rng, dtype=torch.float64)
+    weights = [torch.randn(j, k, generator=rng, dtype=torch.float64) / math.sqrt(j)
+               for j, k in zip(sizes[:-1], sizes[1:])]
+    biases = [torch.randn(k, generator=rng, dtype=torch.float64) * 0.5 for k in sizes[1:]]
+    target = torch.rand(batch, sizes[-1], generator=rng, dtype=torch.float64)
+    return (x.to(dtype), [w.to(dtype) for w in weights], [b.to(dtype) for b in biases],
+            target.to(dtype))
+
+
+def himmelblau(p: torch.Tensor) -> torch.Tensor:
+    x, y = p[0], p[1]
+    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
+
+
+def himmelblau_grad(p: torch.Tensor) -> torch.Tensor:
+    p = p.detach().requires_grad_(True)
+    (g,) = torch.autograd.grad(himmelblau(p), p)
+    return g
+
+
+def descend(p0: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
+    """The reference trajectory's end, with autograd's gradient, in float64."""
+    p = p0.detach().to(torch.float64)
+    for _ in range(steps):
+        p = p - lr * himmelblau_grad(p)
+    return p
+
+
+def assert_near_minimum(p: torch.Tensor, p0: torch.Tensor, lr: float, steps: int,
+                        within: float = 1e-3) -> None:
+    """Raise a Mismatch unless ``p`` lies within ``within`` of one of the four minima."""
+    start = ", ".join(f"{float(v):g}" for v in p0)
+    if not isinstance(p, torch.Tensor) or tuple(p.shape) != (2,):
+        return  # the comparison with the reference reports the type or shape
+    xy = [float(v) for v in p.detach().to(torch.float64).cpu()]
+    if not all(math.isfinite(v) for v in xy):
+        raise Mismatch("values", f"descend from ({start}) with lr={lr}, steps={steps} ended at "
+                       f"({xy[0]:g}, {xy[1]:g}), not a finite point; hint: step against the "
+                       "gradient, p - lr * grad", details={"nonfinite": 1})
+    best = min(MINIMA, key=lambda m: math.dist(m, xy))
+    dist = math.dist(best, xy)
+    if dist > within:
+        raise Mismatch("values", f"descend from ({start}) with lr={lr}, steps={steps} ended at "
+                       f"({xy[0]:.6g}, {xy[1]:.6g}), {dist:.3g} away from the nearest minimum "
+                       f"({best[0]:g}, {best[1]:g}); it should end within {within:g} of one of "
+                       "the four minima; hint: step against the gradient, p - lr * grad, and "
+                       "check himmelblau_grad")
+
+
+def values_hint(text: str):
+    """A hint shown when the values differ (finite but wrong)."""
+    return lambda m: text if m.stage == "values" and "nonfinite" not in m.details else None
+
+
+def batch_hint(batch: int, otherwise: str | None = SIGMOID_HINT):
+    """Points at averaging when the student's values are the expected ones divided by
+    ``batch``; otherwise at ``otherwise``."""
+
+    def hint(m) -> str | None:
+        if m.stage != "values" or "nonfinite" in m.details:
+            return None
+        got, want = m.details.get("got"), m.details.get("expected")
+        if batch > 1 and got is not None and want and \
+                abs(got * batch - want) <= 1e-3 * abs(want):
+            return SUM_HINT
+        return otherwise
+
+    return hint

@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+from grader.checks import check_function
+from hw3_refs import assert_near_minimum, descend, himmelblau, himmelblau_grad, values_hint
+
+
+@pytest.mark.part("himmelblau")
+def test_himmelblau_points(student, rng):
+    for p in (torch.tensor([0.0, 0.0], dtype=torch.float64),
+              torch.rand(2, generator=rng, dtype=torch.float64) * 10 - 5):
+        check_function(student, "himmelblau", himmelblau, p, profile="accumulate")
+
+
+@pytest.mark.part("himmelblau")
+def test_himmelblau_float32(student, rng):
+    p = torch.rand(2, generator=rng) * 10 - 5
+    check_function(student, "himmelblau", himmelblau, p, profile="accumulate")
+
+
+@pytest.mark.part("himmelblau_grad")
+def test_himmelblau_grad_points(student, rng):
+    for p in (torch.tensor([0.0, 0.0], dtype=torch.float64),
+              torch.rand(2, generator=rng, dtype=torch.float64) * 10 - 5):
+        check_function(student, "himmelblau_grad", himmelblau_grad, p, profile="accumulate",
+                       hint=values_hint("differentiate both squared terms with respect to both "
+                                        "x and y (chain rule: 2 (inner) * d inner)"))
+
+
+@pytest.mark.part("himmelblau_grad")
+def test_himmelblau_grad_float32(student, rng):
+    p = torch.rand(2, generator=rng) * 10 - 5
+    check_function(student, "himmelblau_grad", himmelblau_grad, p, profile="accumulate")
+
+
+@pytest.mark.part("descend")
+def test_descend_trajectory(student):
+    p0 = torch.tensor([0.0, 0.0], dtype=torch.float64)
+    for steps in (1, 5, 20):
+        check_function(student, "descend", descend, p0, 0.01, steps, profile="loose",
+                       hint=values_hint("each step is p <- p - lr * himmelblau_grad(p)"))
+
+
+@pytest.mark.part("descend")
+def test_descend_reaches_minimum(student):
+    p0, lr, steps = torch.tensor([0.0, 0.0], dtype=torch.float64), 0.01, 300
+    result = student.call("descend", p0, lr, steps)
+    assert_near_minimum(result.value, p0, lr, steps)
+    check_function(student, "descend", descend, p0, lr, steps, profile="loose")
+
+
+@pytest.mark.part("descend")
+def test_descend_float32(student):
+    p0, lr, steps = torch.tensor([-1.0, 1.0]), 0.01, 300
+    result = check_function(student, "descend", descend, p0, lr, steps, profile="loose")
+    assert_near_minimum(result.value, p0, lr, steps)

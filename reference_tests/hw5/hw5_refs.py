@@ -1,0 +1,229 @@
+"""Torch-built references and checks for hw5 (public: they use PyTorch only, never the
+solutions)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from grader.compare import Mismatch, assert_close
+from grader.proxy import Student
+
+
+def values_hint(text: str):
+    """A hint shown when the values differ (finite but wrong)."""
+    return lambda m: text if m.stage == "values" and "nonfinite" not in m.details else None
+
+
+def stage_hint(stage: str, text: str):
+    """A hint shown only for a mismatch at ``stage``."""
+    return lambda m: text if m.stage == stage else None
+
+
+# -- conv2d_output_size -----------------------------------------------------------------------
+
+def conv2d_output_size(h: int, w: int, kernel_size: int, stride: int = 1,
+                       padding: int = 0) -> tuple[int, int]:
+    """The output size of F.conv2d, read off the shape of a real convolution."""
+    out = F.conv2d(torch.zeros(1, 1, h, w), torch.zeros(1, 1, kernel_size, kernel_size),
+                   stride=stride, padding=padding)
+    return tuple(int(s) for s in out.shape[-2:])
+
+
+def check_output_size(student: Student, h: int, w: int, k: int, stride: int = 1,
+                      padding: int = 0) -> None:
+    want = conv2d_output_size(h, w, k, stride, padding)
+    label = f"conv2d_output_size({h}, {w}, {k}, stride={stride}, padding={padding})"
+    got = student.call("conv2d_output_size", h, w, k, stride=stride, padding=padding).value
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        raise Mismatch("type", f"{label} returned {type(got).__name__} {got!r}, expected a "
+                               "tuple of two ints (h_out, w_out)")
+    for i, (g, e) in enumerate(zip(got, want)):
+        if isinstance(g, bool) or not isinstance(g, int):
+            raise Mismatch("type", f"{label}[{i}] is a {type(g).__name__} ({g!r}), expected "
+                                   "a Python int; hint: use floor division // ",
+                           public_message=f"{label}[{i}] is a {type(g).__name__}, expected a "
+                                          "Python int; hint: use floor division //")
+        if g != e:
+            raise Mismatch("values", f"{label}[{i}] is {g}, expected {e}; hint: "
+                                     "floor((h + 2p - k) / s) + 1",
+                           public_message=f"{label}[{i}] differs from the expected value; "
+                                          "hint: floor((h + 2p - k) / s) + 1")
+
+
+# -- inputs -------------------------------------------------------------------------------
+
+def distinct(shape: tuple[int, ...], rng: torch.Generator,
+             dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """Values without ties (a random permutation of distinct values), so that max pooling
+    has one well-defined maximum per window and its gradient is unambiguous."""
+    n = 1
+    for s in shape:
+        n *= s
+    values = torch.randperm(n, generator=rng).to(torch.float64) / n * 4 - 2
+    return values.reshape(shape).to(dtype)
+
+
+# -- batch_norm -----------------------------------------------------------------------------
+
+def batch_norm_reference(x, gamma, beta, running_mean, running_var, training,
+                         momentum=0.1, eps=1e-5):
+    """(y, new_running_mean, new_running_var) and the gradients of y w.r.t. (x, gamma, beta)
+    for ``upstream``, by F.batch_norm in float64 (which updates its running tensors in place,
+    so it gets clones)."""
+    x = x.detach().to(torch.float64).requires_grad_(True)
+    gamma = gamma.detach().to(torch.float64).requires_grad_(True)
+    beta = beta.detach().to(torch.float64).requires_grad_(True)
+    rm = running_mean.detach().to(torch.float64).clone()
+    rv = running_var.detach().to(torch.float64).clone()
+    y = F.batch_norm(x, rm, rv, gamma, beta, training=training, momentum=momentum, eps=eps)
+    return y, rm, rv, (x, gamma, beta)
+
+
+_BN_NAMES = ("x", "gamma", "beta")
+
+
+def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var,
+                     training: bool, momentum: float = 0.1, eps: float = 1e-5,
+                     grad: bool = True) -> None:
+    """Compare the student's batch_norm with F.batch_norm: y, both running stats (which must
+    come back without autograd history), the gradients of y w.r.t. x, gamma and beta, and that
+    no input was modified."""
+    y, rm, rv, leaves = batch_norm_reference(x, gamma, beta, running_mean, running_var,
+                                             training, momentum, eps)
+    dtype = x.dtype
+    upstream = None
+    if grad:
+        gen = torch.Generator().manual_seed(student.seed)
+        upstream = torch.randn(y.shape, generator=gen, dtype=torch.float64)
+    inputs = [x, gamma, beta, running_mean, running_var]
+    result = student.call("batch_norm", *inputs, training, momentum=momentum, eps=eps,
+                          grad=grad, upstream=[upstream.to(dtype)] if grad else None,
+                          return_inputs=True)
+    got = result.value
+    mode = "training" if training else "eval"
+    label = f"batch_norm(..., training={training})"
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        assert_close(got, (y.detach(), rm, rv), name=label, dtype=dtype, meta=result.meta)
+    kw = dict(profile="accumulate", dtype=dtype, meta=result.meta, device=student.device)
+    assert_close(got[0], y.detach(), name=f"y of {label}", **kw,
+                 hint=values_hint("training mode normalises with the batch mean and the "
+                                  "biased variance (divide by n), over every dim but C"
+                                  if training else "eval mode normalises with the running "
+                                  "stats, not the batch's"))
+    assert_close(got[1], rm, name=f"new_running_mean of {label}", **kw,
+                 hint=values_hint("new = (1 - momentum) * old + momentum * batch_mean"
+                                  if training else "in eval mode the running stats come "
+                                  "back unchanged"))
+    assert_close(got[2], rv, name=f"new_running_var of {label}", **kw,
+                 hint=values_hint("running_var uses the unbiased batch variance (divide by "
+                                  "n-1)" if training else "in eval mode the running stats "
+                                  "come back unchanged"))
+    if training and grad:
+        for i, what in ((1, "new_running_mean"), (2, "new_running_var")):
+            meta = result.meta(got[i]) or {}
+            if meta.get("has_history"):
+                raise Mismatch("values", f"{what} of {label} has autograd history; compute "
+                                         "the running stats under torch.no_grad() or detach "
+                                         "them")
+    if grad:
+        want = torch.autograd.grad(y, leaves, upstream)
+        for i, (name, g) in enumerate(zip(_BN_NAMES, want)):
+            have = result.grads.get(f"args[{i}]")
+            where = f"grad of {name} in batch_norm ({mode})"
+            if have is None:
+                raise Mismatch("gradients", f"{where} is missing: y has no autograd history "
+                                            f"with respect to {name}")
+            try:
+                assert_close(have, g, name=where, profile="accumulate", dtype=dtype)
+            except Mismatch as mismatch:
+                mismatch.stage = "gradients"
+                raise
+    names = ("x", "gamma", "beta", "running_mean", "running_var")
+    after = (result.inputs_after or {}).get("args") or []
+    for name, before, now in zip(names, inputs, after):
+        if not isinstance(now, torch.Tensor) or not torch.equal(before, now.to(before.dtype)):
+            raise Mismatch("inputs", f"`batch_norm` modified its input {name} in place; return "
+                                     "new running stats instead of updating them")
+
+
+def bn_params(c: int, rng: torch.Generator, dtype: torch.dtype = torch.float64):
+    """gamma, beta, running_mean, running_var: random, with a positive variance."""
+    gamma = torch.rand(c, generator=rng, dtype=torch.float64) + 0.5
+    beta = torch.randn(c, generator=rng, dtype=torch.float64)
+    rm = torch.randn(c, generator=rng, dtype=torch.float64) * 0.5
+    rv = torch.rand(c, generator=rng, dtype=torch.float64) + 0.5
+    return [t.to(dtype) for t in (gamma, beta, rm, rv)]
+
+
+# -- modules --------------------------------------------------------------------------------
+
+def randomize(module: nn.Module, rng: torch.Generator) -> nn.Module:
+    """Random parameters and BatchNorm buffers (running_var positive), so that every
+    parameter and buffer matters in the comparison."""
+    with torch.no_grad():
+        for name, t in module.state_dict().items():
+            if not t.is_floating_point():
+                continue
+            values = torch.randn(t.shape, generator=rng, dtype=torch.float64) * 0.5
+            if name.endswith("running_var"):
+                values = values.abs() + 0.5
+            elif name.endswith("weight") and t.dim() == 1:
+                values = values.abs() + 0.5
+            t.copy_(values.to(t.dtype))
+    return module
+
+
+def check_state_layout(student: Student, name: str, reference: nn.Module, *init_args,
+                       init_kwargs=None, hint: str | None = None) -> None:
+    """The student's freshly built module has the reference's state_dict keys, shapes and
+    dtypes (before any cast)."""
+    result = student.module(name, *init_args, init_kwargs=init_kwargs)
+    want = reference.state_dict()
+    got = result.state_meta
+    if set(got) != set(want):
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(got) - set(want))
+        raise Mismatch("state_dict", f"{name}'s state_dict keys differ: missing {missing}, "
+                                     f"unexpected {extra}").with_hint(hint)
+    for key, t in want.items():
+        if got[key].get("shape") != list(t.shape):
+            raise Mismatch("state_dict", f"{name}'s {key} has shape {tuple(got[key]['shape'])},"
+                                         f" expected {tuple(t.shape)}").with_hint(hint)
+        want_dtype = str(t.dtype).removeprefix("torch.")
+        if got[key].get("dtype") != want_dtype:
+            raise Mismatch("state_dict", f"{name}'s {key} has dtype {got[key].get('dtype')}, "
+                                         f"expected {want_dtype}").with_hint(hint)
+
+
+class TorchResBlock(nn.Module):
+    """The curriculum's residual block, built from torch modules."""
+
+    def __init__(self, ch_in: int, ch_out: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(ch_in, ch_out, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(ch_out)
+        self.conv2 = nn.Conv2d(ch_out, ch_out, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(ch_out)
+        self.extra = nn.Sequential()
+        if ch_in != ch_out or stride != 1:
+            self.extra = nn.Sequential(nn.Conv2d(ch_in, ch_out, 1, stride=stride, bias=False),
+                                       nn.BatchNorm2d(ch_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.extra(x))
+
+
+class TorchLinear(nn.Module):
+    """MyLinear's contract: ``w`` [outp, inp], ``b`` [outp], ``x @ w.T + b``."""
+
+    def __init__(self, inp: int, outp: int, rng: torch.Generator) -> None:
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(outp, inp, generator=rng, dtype=torch.float64))
+        self.b = nn.Parameter(torch.randn(outp, generator=rng, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.w, self.b)
