@@ -159,7 +159,8 @@ def _zip_entries(root: Path) -> tuple[list[Entry], str]:
         base = meta.parent
         ids = _gradescope_ids(meta)
         entries = []
-        for sub in sorted(p for p in base.iterdir() if p.is_dir() and p.name.startswith("submission_")):
+        for sub in sorted(p for p in base.iterdir()
+                          if p.is_dir() and p.name.startswith("submission_")):
             student = ids.get(sub.name) or sub.name[len("submission_"):]
             entries.append(Entry(safe_id(student), sub))
         return entries, "gradescope"
@@ -318,10 +319,16 @@ def worker_main(argv: list[str]) -> int:
     parser.add_argument("--overrides", default="{}")
     parser.add_argument("--slot", type=int, default=0)
     args = parser.parse_args(argv)
+    # Private copies of the job and result pipes: pytest's capture and the student's
+    # output must never touch them.
     out = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    inp = os.fdopen(os.dup(0), "r", encoding="utf-8")
     os.dup2(2, 1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     sys.stdout = sys.stderr
-    serve(Path(args.course), args.homework, json.loads(args.overrides), sys.stdin, out,
+    serve(Path(args.course), args.homework, json.loads(args.overrides), inp, out,
           slot=args.slot)
     return 0
 

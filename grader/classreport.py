@@ -67,11 +67,15 @@ def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
             statuses[part.status] += 1
             if part.points >= part.max_points:
                 full += 1
+            seen = set()  # each student counts once per message
             for t in r.tests:
                 if t.part == name and t.status not in ("passed", "skipped"):
                     key = f"{t.status}: {_fold(t.message)}" if t.message else t.status
-                    messages[key] += 1
-                    example.setdefault(key, f"{t.status}: {t.message.splitlines()[0] if t.message else ''}")
+                    if key not in seen:
+                        seen.add(key)
+                        messages[key] += 1
+                    first = t.message.splitlines()[0] if t.message else ""
+                    example.setdefault(key, f"{t.status}: {first}")
         rate = full / attempted if attempted else 0.0
         parts.append({"name": name, "full": full, "attempted": attempted,
                       "rate": rate, "width": round(300 * rate, 1),

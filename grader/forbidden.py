@@ -93,8 +93,10 @@ def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[st
             hits.append(text)
 
     for node in nodes:
+        # Only whole dotted chains: `torch.autograd` inside `torch.autograd.no_grad` is no hit.
+        inner = {id(sub.value) for sub in ast.walk(node) if isinstance(sub, ast.Attribute)}
         for sub in ast.walk(node):
-            if isinstance(sub, (ast.Attribute, ast.Name)):
+            if isinstance(sub, (ast.Attribute, ast.Name)) and id(sub) not in inner:
                 name = _dotted(sub, aliases)
                 if name and _matches(name, patterns):
                     add(name)

@@ -32,7 +32,7 @@ def gradebook_rows(results: Sequence[SubmissionResult]) -> list[list[str]]:
     parts = _part_names(results)
     rows = [["student", *parts, "total", "max", "status", "sha256"]]
     for r in sorted(results, key=lambda r: r.student):
-        points = {p.name: f"{p.points:g}" for p in r.parts()}
+        points = {p.name: f"{round(p.points, 3):g}" for p in r.parts()}
         rows.append([r.student, *(points.get(name, "") for name in parts), f"{r.score:g}",
                      f"{r.max_score:g}", r.status, r.submission.get("sha256", "")])
     return rows

@@ -399,7 +399,8 @@ def _write_manifest(course: Course, homeworks: Sequence[Homework], hidden: dict[
         entry["hidden_tests"] = hidden[hw.id]
         data["hw"][hw.id] = entry
     header = (f"# The manifest of the student bundle ({', '.join(h.id for h in homeworks)}),\n"
-              "# written by `grade release`. hidden_tests: tests that also run at grading time.\n\n")
+              "# written by `grade release`. hidden_tests: tests that also run at grading "
+              "time.\n\n")
     path.write_text(header + toml_dumps(data), encoding="utf-8")
     load_course(path.parent)  # it must load
 

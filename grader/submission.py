@@ -104,7 +104,7 @@ def _read_text(path: Path) -> tuple[bytes, str]:
         raise SubmissionError(f"{path}: the file is empty; expected Python code defining the "
                               "homework's functions")
     if b"\x00" in data:
-        raise SubmissionError(f"{path}: a binary file, not Python source or a notebook")
+        raise SubmissionError(f"{path}: a binary file; expected Python source (.py) or a Jupyter notebook (.ipynb)")
     try:
         return data, data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -139,8 +139,8 @@ def _notebook_source(path: Path, text: str) -> tuple[str, list[str]]:
 
     try:
         version = json.loads(text).get("nbformat")
-    except (ValueError, AttributeError):
-        raise SubmissionError(f"{path}: not a valid notebook (the JSON is invalid or truncated)") from None
+    except (ValueError, AttributeError, RecursionError):
+        raise SubmissionError(f"{path}: not a valid notebook (the JSON is invalid or truncated); expected a Jupyter notebook saved by Jupyter (nbformat 4)") from None
     if not isinstance(version, int) or version < 3:
         raise SubmissionError(f"{path}: notebook format {version!r} is too old; open and save it "
                               "in Jupyter (format 4) and submit again")
@@ -178,7 +178,7 @@ def _pick_file(folder: Path, hw: Homework) -> Path:
     stem = Path(hw.file).stem
     names = [hw.file, f"{stem}.ipynb", f"{hw.id}.ipynb"]
     places = [folder, folder / hw.id, folder / "assignments" / hw.id]
-    found = [p / n for p in places for n in names if (p / n).is_file()]
+    found = [p / n for p in places for n in names if (p / n).is_file() or (p / n).is_symlink()]
     if len(found) > 1:
         raise SubmissionError(f"{folder}: two candidate files ({', '.join(str(f.relative_to(folder)) for f in found)}); "
                               f"keep only one {hw.file} or notebook")
@@ -202,8 +202,18 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def prepare_submission(path: Path, hw: Homework, *, student_id: str | None = None) -> Prepared:
-    """Read a submission and make it ready for the executor, or raise SubmissionError."""
-    path = Path(path)
+    """Read a submission and make it ready for the executor, or raise SubmissionError
+    (with a one-line message that names the file and what was expected)."""
+    try:
+        return _prepare(Path(path), hw, student_id)
+    except SubmissionError as err:
+        raise SubmissionError(" ".join(str(err).split())) from None
+    except (OSError, RecursionError, MemoryError) as err:  # a folder that cannot be listed ...
+        raise SubmissionError(f"{path}: cannot be read ({type(err).__name__}: "
+                              f"{' '.join(str(err).split())[:200]})") from None
+
+
+def _prepare(path: Path, hw: Homework, student_id: str | None) -> Prepared:
     if not path.exists() and not path.is_symlink():
         raise SubmissionError(f"{path}: no such file or folder")
     root = path if path.is_dir() else path.parent

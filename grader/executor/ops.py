@@ -241,7 +241,8 @@ def _module_step(ctx: RequestContext, module: torch.nn.Module, step: dict[str, A
         output = module(*inputs)
     result: dict[str, Any] = {"output": output}
     if want_grad:
-        params = [(f"param.{n}", p) for n, p in module.named_parameters() if p.requires_grad]
+        params: list[tuple[str, torch.Tensor]] = [
+            (f"param.{n}", p) for n, p in module.named_parameters() if p.requires_grad]
         upstream = _to_device(protocol.decode_value(step["upstream"], ctx.tensors), ctx.device)
         grads, reason = _backward(output, upstream, leaves + params, ctx.filenames)
         result["input_grads"] = {k: v for k, v in grads.items() if k.startswith("inputs")}

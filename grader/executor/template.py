@@ -58,6 +58,7 @@ def _preload() -> None:
     y = torch.nn.functional.conv2d(x, w, padding=1).relu().softmax(-1).sum()
     y.backward()
     (x.float() @ torch.randn(5, 5)).sum()
+    torch.optim.SGD([x], lr=0.1)  # the first optimizer imports torch._dynamo (seconds)
 
 
 def _versions() -> dict[str, str]:

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from grader.compare import Mismatch
+from grader.compare import Mismatch, assert_close
 
 MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
 """The four minima of Himmelblau's function (to six decimals)."""
@@ -132,3 +132,32 @@ def batch_hint(batch: int, otherwise: str | None = SIGMOID_HINT):
         return otherwise
 
     return hint
+
+
+def check_descend(student, p0: torch.Tensor, lr: float, steps: int) -> None:
+    """One call of the student's ``descend``: it must end within 1e-3 of a minimum, and at the
+    end of the reference trajectory (autograd's gradient, float64), with ``p0`` unmodified."""
+    result = student.call("descend", p0, lr, steps, return_inputs=True)
+    assert_near_minimum(result.value, p0, lr, steps)
+    assert_close(result.value, descend(p0, lr, steps), name=f"descend(..., lr={lr}, "
+                 f"steps={steps})", profile="loose", dtype=p0.dtype, meta=result.meta,
+                 device=student.device, hint=values_hint("each step is p <- p - lr * "
+                                                         "himmelblau_grad(p)"))
+    after = _first_tensor(result.inputs_after)
+    if after is not None and not torch.equal(after.to(p0.dtype).cpu(), p0):
+        raise Mismatch("inputs", "`descend` modified its input p0 in place; compute into new "
+                                 "tensors instead")
+
+
+def _first_tensor(value):
+    if isinstance(value, torch.Tensor):
+        return value
+    items = value.values() if isinstance(value, dict) else value if isinstance(
+        value, (list, tuple)) else ()
+    if isinstance(value, dict) and "args" in value:
+        items = [value["args"]]
+    for item in items:
+        found = _first_tensor(item)
+        if found is not None:
+            return found
+    return None

@@ -242,3 +242,8 @@ def run_sgd(student, check_function, params: list[torch.Tensor], grads: list[lis
                  "v ← momentum·v + g (v ← g on the first step), then w ← w − lr·v")
         params, velocities = result.value
         params, velocities = list(params), list(velocities)
+
+
+def nan_hint(text: str):
+    """A hint shown only when the student's values are nan or inf."""
+    return lambda m: text if m.stage == "values" and "nonfinite" in m.details else None

@@ -1,0 +1,262 @@
+"""Benchmark: ``grade batch`` against a fresh ``python -m pytest`` per submission (the naive way).
+
+    python bench/bench_batch.py [--n 40] [--jobs 2] [--keep DIR]
+
+Generates N mixed hw2 submissions (60 % correct, 20 % wrong, 10 % raising, 10 % with a
+hanging function; every third one a notebook), then, in one run:
+
+1. ``grade batch`` on the non-hanging ones (``--jobs`` judges);
+2. the naive way on the same ones: per submission a fresh ``python -m pytest`` on a tiny
+   test file that imports the submission and compares each function with torch
+   (``--jobs`` in parallel, like the batch);
+3. ``grade batch`` on the hanging ones, to price one hanging submission;
+
+and prints the throughput of each, their ratio, the per-submission overhead of the batch above
+the tests' own compute (the naive tests' arithmetic run warm in one process), and the cost of
+a hanging submission against a correct one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION = ROOT / "solutions" / "hw2" / "gradients.py"
+
+KINDS = {
+    "correct": lambda src: src,
+    "wrong": lambda src: src.replace("return s * (1 - s)", "return s * (1 + s)"),
+    "raising": lambda src: src.replace(
+        "def softmax(a: torch.Tensor, dim: int = -1) -> torch.Tensor:\n",
+        "def softmax(a: torch.Tensor, dim: int = -1) -> torch.Tensor:\n"
+        "    raise ValueError('shapes do not match')\n"),
+    "hanging": lambda src: src.replace(
+        "def tanh_grad(x: torch.Tensor) -> torch.Tensor:\n",
+        "def tanh_grad(x: torch.Tensor) -> torch.Tensor:\n"
+        "    import time\n    time.sleep(1000)\n"),
+}
+
+
+def write_submission(folder: Path, name: str, kind: str, notebook: bool) -> Path:
+    """One hw2 submission of ``kind`` as ``name.py`` or ``name.ipynb``; returns its path."""
+    source = KINDS[kind](SOLUTION.read_text(encoding="utf-8"))
+    assert kind == "correct" or source != SOLUTION.read_text(encoding="utf-8"), kind
+    if not notebook:
+        path = folder / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        return path
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# hw2"), nbformat.v4.new_code_cell(source),
+                nbformat.v4.new_code_cell("print(sigmoid_grad(torch.zeros(3)))")]
+    path = folder / f"{name}.ipynb"
+    path.write_text(nbformat.writes(nb), encoding="utf-8")
+    return path
+
+
+def mix(n: int) -> list[str]:
+    """60 % correct, 20 % wrong, 10 % raising, 10 % hanging (spread through the set)."""
+    counts = {"correct": round(0.6 * n), "wrong": round(0.2 * n), "raising": round(0.1 * n)}
+    counts["hanging"] = n - sum(counts.values())
+    kinds = [k for k, c in counts.items() for _ in range(c)]
+    return [kinds[(i * 7) % n] for i in range(n)] if n % 7 else kinds
+
+
+def make_set(folder: Path, n: int) -> dict[str, str]:
+    """Write N submissions into ``folder``; returns student -> kind."""
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds = {}
+    for i, kind in enumerate(mix(n)):
+        name = f"s{i:02d}_{kind}"
+        write_submission(folder, name, kind, notebook=(i % 3 == 2))
+        kinds[name] = kind
+    return kinds
+
+
+NAIVE_TEST = '''
+import importlib.util, os, torch, torch.nn.functional as F
+spec = importlib.util.spec_from_file_location("gradients", os.environ["SUBMISSION"])
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+g = torch.Generator().manual_seed(0)
+x = torch.randn(6, 5, dtype=torch.float64, generator=g)
+
+def _grad(f, x):
+    x = x.clone().requires_grad_(True)
+    (gx,) = torch.autograd.grad(f(x).sum(), x)
+    return gx
+
+def test_sigmoid_grad(): torch.testing.assert_close(m.sigmoid_grad(x), _grad(torch.sigmoid, x))
+def test_tanh_grad(): torch.testing.assert_close(m.tanh_grad(x), _grad(torch.tanh, x))
+def test_relu_grad(): torch.testing.assert_close(m.relu_grad(x), (x > 0).double())
+def test_softmax(): torch.testing.assert_close(m.softmax(x), torch.softmax(x, -1))
+def test_softmax_jacobian():
+    a = x[0]
+    torch.testing.assert_close(m.softmax_jacobian(a), torch.autograd.functional.jacobian(lambda v: torch.softmax(v, -1), a))
+def test_softmax_backward():
+    p = torch.softmax(x, -1); gp = torch.randn(6, 5, dtype=torch.float64, generator=g)
+    a = x.clone().requires_grad_(True); (ga,) = torch.autograd.grad(torch.softmax(a, -1), a, gp)
+    torch.testing.assert_close(m.softmax_backward(p, gp), ga)
+def test_linear_mse_grad():
+    w = torch.randn(5, 2, dtype=torch.float64, generator=g); b = torch.randn(2, dtype=torch.float64, generator=g)
+    y = torch.randn(6, 2, dtype=torch.float64, generator=g)
+    w_, b_ = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    gw, gb = torch.autograd.grad(F.mse_loss(x @ w_ + b_, y, reduction="sum") / 6, (w_, b_))
+    rw, rb = m.linear_mse_grad(x, y, w, b)
+    torch.testing.assert_close(rw, gw); torch.testing.assert_close(torch.as_tensor(rb).sum(), gb.sum())
+def test_cross_entropy():
+    t = torch.tensor([0, 1, 2, 3, 4, 0])
+    torch.testing.assert_close(m.cross_entropy(x, t), F.cross_entropy(x, t))
+def test_cross_entropy_grad():
+    t = torch.tensor([0, 1, 2, 3, 4, 0]); a = x.clone().requires_grad_(True)
+    (ga,) = torch.autograd.grad(F.cross_entropy(a, t), a)
+    torch.testing.assert_close(m.cross_entropy_grad(x, t), ga)
+'''
+
+
+def as_py(path: Path, folder: Path) -> Path:
+    """The naive way needs a .py: a notebook's code cells joined (done before timing)."""
+    if path.suffix == ".py":
+        return path
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    code = "\n\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                       and not c.source.startswith("print("))
+    out = folder / (path.stem + ".py")
+    out.write_text(code, encoding="utf-8")
+    return out
+
+
+def run_naive(paths: list[Path], work: Path, jobs: int) -> tuple[float, dict[str, float]]:
+    test = work / "test_naive.py"
+    test.write_text(NAIVE_TEST, encoding="utf-8")
+    durations: dict[str, float] = {}
+
+    def one(path: Path) -> None:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "--timeout", "10", str(test)], cwd=work, capture_output=True,
+                       env={**_env(), "SUBMISSION": str(path)})
+        durations[path.stem] = time.perf_counter() - t
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(one, paths))
+    return time.perf_counter() - t0, durations
+
+
+def own_compute(reps: int = 50) -> float:
+    """Seconds per submission of the naive tests' arithmetic alone, warm, in this process."""
+    import os
+    import types
+
+    os.environ["SUBMISSION"] = str(SOLUTION)
+    mod = types.ModuleType("naive_tests")
+    exec(compile(NAIVE_TEST, "naive_tests", "exec"), mod.__dict__)
+    tests = [v for k, v in vars(mod).items() if k.startswith("test_")]
+    for t in tests:
+        t()
+    start = time.perf_counter()
+    for _ in range(reps):
+        for t in tests:
+            t()
+    return (time.perf_counter() - start) / reps
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def run_batch(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "grader", "batch", "hw2", str(folder), "--out",
+                    str(out), "--jobs", str(jobs), "--format", "json", "-q"], cwd=ROOT,
+                   check=False)
+    wall = time.perf_counter() - t
+    results = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
+    return wall, results
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
+    args = ap.parse_args()
+    work = Path(args.keep or tempfile.mkdtemp(prefix="bench-batch-"))
+    if work.exists():
+        shutil.rmtree(work)
+    allsubs = work / "all"
+    kinds = make_set(allsubs, args.n)
+    fast, hang = work / "fast", work / "hanging"
+    fast.mkdir()
+    hang.mkdir()
+    for p in allsubs.iterdir():
+        shutil.copy(p, (hang if kinds[p.stem] == "hanging" else fast) / p.name)
+    n_fast = len(list(fast.iterdir()))
+    print(f"{args.n} submissions in {allsubs}: " + ", ".join(
+        f"{k} {sum(v == k for v in kinds.values())}" for k in KINDS) + f"; jobs={args.jobs}")
+
+    b_wall, b_results = run_batch(fast, work / "out-fast", args.jobs)
+    naive_dir = work / "naive"
+    naive_dir.mkdir()
+    py_paths = [as_py(p, naive_dir) for p in sorted(fast.iterdir())]
+    n_wall, n_dur = run_naive(py_paths, naive_dir, args.jobs)
+    h_wall, h_results = run_batch(hang, work / "out-hang", args.jobs)
+    compute = own_compute()
+
+    b_per = [r["duration_s"] for r in b_results]
+    correct = [r["duration_s"] for r in b_results if r["submission"]["id"].endswith("correct")]
+    hanging = [r["duration_s"] for r in h_results]
+    b_rate, n_rate = n_fast / b_wall, n_fast / n_wall
+    print(f"\nnon-hanging submissions: {n_fast}")
+    print(f"{'':28}{'grade batch':>14}{'naive pytest':>14}")
+    print(f"{'wall for all (s)':28}{b_wall:14.2f}{n_wall:14.2f}")
+    print(f"{'throughput (subs/s)':28}{b_rate:14.2f}{n_rate:14.2f}")
+    print(f"{'per submission, median (s)':28}{statistics.median(b_per):14.3f}"
+          f"{statistics.median(n_dur.values()):14.3f}")
+    print(f"ratio (batch throughput / naive): {b_rate / n_rate:.1f}x "
+          f"(steady state, per-submission medians: "
+          f"{statistics.median(n_dur.values()) / statistics.median(b_per):.1f}x)")
+    print(f"tests' own compute per submission (warm, in process): {compute * 1000:.1f} ms; "
+          f"batch overhead above it: {(statistics.median(b_per) - compute) * 1000:.0f} ms "
+          f"(median judge time per submission) / "
+          f"{(b_wall * args.jobs / n_fast - compute) * 1000:.0f} ms (wall x jobs / n, "
+          "start-up included)")
+    if hanging:
+        print(f"hanging submission: median {statistics.median(hanging):.2f} s each "
+              f"(correct: {statistics.median(correct) if correct else float('nan'):.2f} s; "
+              f"request timeout {_request_timeout():g} s); {len(hanging)} hanging took "
+              f"{h_wall:.1f} s wall with {args.jobs} jobs")
+    scores = {r["submission"]["id"]: r["score"] for r in b_results + h_results}
+    by_kind: dict[str, list[float]] = {}
+    for sid, score in scores.items():
+        by_kind.setdefault(kinds.get(sid, "?"), []).append(score)
+    print("scores by kind: " + ", ".join(f"{k} {sorted(set(v))}" for k, v in by_kind.items()))
+    print(f"files kept in {work}" if args.keep else "")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _request_timeout() -> float:
+    from grader.api import homework_settings
+    from grader.course import load_course
+
+    course = load_course(ROOT)
+    return homework_settings(course, course.homework("hw2"), {}).request_timeout_s
+
+
+if __name__ == "__main__":
+    main()

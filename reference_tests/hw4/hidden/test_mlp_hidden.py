@@ -1,0 +1,48 @@
+import pytest
+import torch
+
+from grader.checks import check_module
+from hw4_refs import check_init, check_structure, randomize, relu_last_hint
+
+
+@pytest.mark.part("MLP")
+def test_mlp_float32(student, reference, rng):
+    sizes = (30, 24, 16, 8, 4)
+    ref = randomize(reference.MLP(sizes).double(), rng)
+    x1 = torch.randn(16, 30, generator=rng, dtype=torch.float32)
+    x2 = torch.randn(5, 30, generator=rng, dtype=torch.float32)
+    check_module(student, "MLP", ref, init_kwargs={"sizes": sizes}, inputs=[[x1], [x2]],
+                 modes=("train", "eval"), dtype=torch.float32, hint=relu_last_hint)
+
+
+@pytest.mark.part("MLP")
+def test_mlp_single_layer(student, reference, rng):
+    check_structure(student, (6, 5))
+    ref = randomize(reference.MLP((6, 5)).double(), rng)
+    x = torch.randn(7, 6, generator=rng, dtype=torch.float64)
+    check_module(student, "MLP", ref, init_kwargs={"sizes": (6, 5)}, inputs=[[x]],
+                 modes=("train",), hint=relu_last_hint)
+
+
+@pytest.mark.part("MLP")
+def test_mlp_dropout_deep(student, reference, rng):
+    sizes = (12, 10, 10, 10, 3)
+    check_structure(student, sizes, dropout=0.5)
+    ref = randomize(reference.MLP(sizes, dropout=0.5).double(), rng)
+    x = torch.randn(9, 12, generator=rng, dtype=torch.float64)
+    check_module(student, "MLP", ref, init_kwargs={"sizes": sizes, "dropout": 0.5},
+                 inputs=[[x], [x]], modes=("eval", "eval"), hint=relu_last_hint)
+
+
+@pytest.mark.part("MLP")
+def test_mlp_init_every_layer(student):
+    result = student.module("MLP", init_kwargs={"sizes": (1000, 400, 300, 10)},
+                            initial_state=True, init_seed=student.seed)
+    check_init(result.initial_state or {}, ["model.0", "model.2", "model.4"])
+
+
+@pytest.mark.part("MLP")
+def test_mlp_init_is_normal(student):
+    result = student.module("MLP", init_kwargs={"sizes": (784, 200, 10)}, initial_state=True,
+                            init_seed=student.seed + 1)
+    check_init(result.initial_state or {}, ["model.0"], kurtosis=True)

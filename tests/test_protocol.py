@@ -1,0 +1,162 @@
+"""grader.protocol: data-only frames, caps, forged frames rejected, no pickle anywhere."""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import socket
+import struct
+
+import pytest
+import torch
+
+from grader import protocol
+from grader.protocol import FrameError, Unsupported, decode_value, encode_value
+
+
+def roundtrip(value):
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict = {}
+    obj = encode_value(value, tensors, meta)
+    frame = protocol.pack_frame({"value": obj, "meta": meta}, tensors)
+    header, got = protocol.unpack_frame(frame[8:])
+    return decode_value(header["value"], got), header["meta"]
+
+
+def test_roundtrip_tree():
+    value = {"a": [torch.arange(6).reshape(2, 3), (1, 2.5, None, True, "s")],
+             "b": torch.randn(3, dtype=torch.float64), "d": torch.float32,
+             "size": torch.Size([2, 3]), "f": [math.inf, -math.inf]}
+    got, _ = roundtrip(value)
+    assert set(got) == {"a", "b", "d", "size", "f"}
+    assert torch.equal(got["a"][0], value["a"][0]) and got["a"][1] == (1, 2.5, None, True, "s")
+    assert torch.equal(got["b"], value["b"]) and got["b"].dtype == torch.float64
+    assert got["d"] is torch.float32 and got["size"] == (2, 3)
+    assert got["f"] == [math.inf, -math.inf]
+    assert math.isnan(roundtrip(math.nan)[0])
+
+
+@pytest.mark.parametrize("dtype", list(protocol.DTYPES.values()))
+def test_every_dtype_roundtrips(dtype):
+    t = (torch.arange(6) % 2).to(dtype)
+    got, meta = roundtrip(t)
+    assert got.dtype == dtype and torch.equal(got, t)
+    assert meta["t0"]["dtype"] == str(dtype).removeprefix("torch.")
+
+
+def test_noncontiguous_and_grad_meta():
+    base = torch.randn(4, 6, requires_grad=True)
+    view = (base * 2).t()
+    got, meta = roundtrip(view)
+    assert torch.equal(got, view.detach())
+    assert meta["t0"]["stride"] == list(view.stride())
+    assert meta["t0"]["has_history"] and meta["t0"]["requires_grad"]
+    assert not got.requires_grad and got.grad_fn is None
+
+
+def test_unsupported_values_become_markers():
+    got, _ = roundtrip([object(), {1: 2}, torch.Generator()])
+    assert all(isinstance(v, Unsupported) for v in got)
+    assert "object" in got[0].type_name and "non-string" in got[1].type_name
+
+
+class Sneaky(torch.Tensor):
+    def __eq__(self, other):  # noqa: D105
+        return True
+
+    __hash__ = torch.Tensor.__hash__
+
+
+def test_tensor_subclass_is_stripped_and_recorded():
+    evil = torch.zeros(3).as_subclass(Sneaky)
+    got, meta = roundtrip(evil)
+    assert type(got) is torch.Tensor
+    assert meta["t0"]["type"].endswith("Sneaky")
+    assert torch.equal(got, torch.zeros(3))
+
+
+def test_forged_header_tags_rejected():
+    for bad in ({"$t": "t9"}, {"$eval": "1+1"}, {"$t": 1}, {"a": 1, "b": 2},
+                {"$float": "1e999"}, {"$dtype": "complex128"}, {"$pickle": "gASV"}):
+        with pytest.raises(FrameError):
+            decode_value(bad, {})
+
+
+def test_deep_or_huge_trees_rejected():
+    deep: object = 1
+    for _ in range(protocol.MAX_DEPTH + 5):
+        deep = [deep]
+    with pytest.raises(FrameError, match="too deep"):
+        decode_value(deep, {})
+    with pytest.raises(FrameError, match="too large"):
+        decode_value(list(range(protocol.MAX_NODES + 1)), {})
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00\x00", struct.pack(">I", 100) + b"{}",
+                                  struct.pack(">I", 2) + b"[]", struct.pack(">I", 3) + b"{x}"])
+def test_malformed_frames(body):
+    with pytest.raises(FrameError):
+        protocol.unpack_frame(body)
+
+
+def test_invalid_safetensors_blob():
+    head = json.dumps({"ok": True}).encode()
+    with pytest.raises(FrameError, match="safetensors"):
+        protocol.unpack_frame(struct.pack(">I", len(head)) + head + b"\x80\x04not safetensors")
+
+
+def test_a_pickle_payload_is_never_unpickled():
+    class Boom:
+        def __reduce__(self):
+            return (pytest.fail, ("unpickled!",))
+
+    blob = pickle.dumps(Boom())
+    head = b"{}"
+    with pytest.raises(FrameError):
+        protocol.unpack_frame(struct.pack(">I", len(head)) + head + blob)
+
+
+def test_recv_frame_refuses_over_the_cap_before_reading():
+    a, b = socket.socketpair()
+    try:
+        big = {"x": torch.zeros(10_000)}
+        protocol.send_frame(a, {"ok": True}, big)
+        with pytest.raises(FrameError, match="over the cap"):
+            protocol.recv_frame(b, max_bytes=1000)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_recv_frame_roundtrip_and_eof():
+    a, b = socket.socketpair()
+    try:
+        protocol.send_frame(a, {"ok": True, "n": 3}, {"t0": torch.ones(2)})
+        header, tensors = protocol.recv_frame(b, max_bytes=1 << 20)
+        assert header == {"ok": True, "n": 3} and torch.equal(tensors["t0"], torch.ones(2))
+        a.close()
+        with pytest.raises(EOFError):
+            protocol.recv_frame(b, max_bytes=1 << 20)
+    finally:
+        b.close()
+
+
+def test_unsendable_dtype():
+    with pytest.raises(FrameError, match="cannot be sent"):
+        protocol.dtype_name(torch.complex64)
+
+
+def test_protocol_has_no_pickle_path():
+    import inspect
+
+    import ast
+
+    tree = ast.parse(inspect.getsource(protocol))
+    imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
+                for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(tree)
+                 if isinstance(n, ast.ImportFrom) and n.module}
+    assert not imported & {"pickle", "marshal", "dill", "cloudpickle", "shelve"}
+    called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    assert not called & {"torch.load", "eval", "exec", "pickle.loads"}

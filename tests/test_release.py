@@ -1,0 +1,186 @@
+"""``grade release``: the student bundle holds no secret, installs, and checks."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from grader.course import load_course
+from grader.errors import ConfigError
+from grader.release import find_leaks, release, toml_dumps
+
+ROOT = Path(__file__).resolve().parents[1]
+HW = "hw2"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release") / "student-hw2"
+    report = release([HW], out, course=ROOT)
+    assert report.homeworks == (HW,)
+    return out
+
+
+def _hidden_names(course_root: Path, hw: str) -> set[str]:
+    names = set()
+    for path in (course_root / "reference_tests" / hw / "hidden").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+                names.add(node.name)
+    return names
+
+
+def _norm(line: str) -> str:
+    return re.sub(r"\s+", " ", line).strip()
+
+
+def _text_files(folder: Path) -> dict[Path, str]:
+    out = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            try:
+                out[path] = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                pass
+    return out
+
+
+def test_bundle_layout(bundle):
+    files = {p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file()}
+    hw = load_course(ROOT).homework(HW)
+    assert f"assignments/{HW}/{hw.file}" in files
+    assert {"README.md", "requirements.txt", "pyproject.toml", "course.toml",
+            "grader/cli.py", f"reference_tests/{HW}/conftest.py"} <= files
+    assert any(f.startswith(f"reference_tests/{HW}/public/test_") for f in files)
+    for secret in ("solutions/", "/hidden/", "/mutants/"):
+        assert not any(secret in "/" + f for f in files), secret
+    # The stub is the stub.
+    assert (bundle / "assignments" / HW / hw.file).read_bytes() == hw.stub_path.read_bytes()
+    manifest = tomllib.loads((bundle / "course.toml").read_text(encoding="utf-8"))
+    assert list(manifest["hw"]) == [HW]
+    bundled = load_course(bundle).homework(HW)
+    assert bundled.parts == hw.parts
+    hidden_files = list((hw.tests_dir / "hidden").glob("test_*.py"))
+    assert (bundled.hidden_pending > 0) == bool(hidden_files)
+    requirements = (bundle / "requirements.txt").read_text(encoding="utf-8")
+    import torch
+
+    assert f"torch=={torch.__version__.split('+')[0]}" in requirements.splitlines()
+
+
+def test_bundle_reveals_no_hidden_test_and_no_solution_line(bundle):
+    hw = load_course(ROOT).homework(HW)
+    names = _hidden_names(ROOT, HW)
+    public_lines = set()
+    for path in [hw.stub_path, *(hw.tests_dir / "public").rglob("*.py")]:
+        public_lines.update(_norm(ln) for ln in path.read_text(encoding="utf-8").splitlines())
+    solution_lines = {_norm(ln) for ln in hw.solution_path.read_text(encoding="utf-8").splitlines()}
+    secret = {ln for ln in solution_lines - public_lines if len(ln) >= 12}
+    assert secret, "the solution should have lines of its own"
+    for path, text in _text_files(bundle).items():
+        for name in names:
+            assert not re.search(rf"\b{re.escape(name)}\b", text), (path, name)
+        lines = {_norm(ln) for ln in text.splitlines()}
+        assert not lines & secret, (path, lines & secret)
+    assert find_leaks(bundle, load_course(ROOT), [HW]) == []
+
+
+def test_leaks_are_found(bundle, tmp_path):
+    course = load_course(ROOT)
+    copy = tmp_path / "b"
+    shutil.copytree(bundle, copy)
+    hw = course.homework(HW)
+    line = next(ln for ln in hw.solution_path.read_text(encoding="utf-8").splitlines()
+                if len(ln.strip()) >= 20 and ln.strip().startswith("return"))
+    (copy / "reference_tests" / HW / "leaky.py").write_text(f"def f():\n{line}\n",
+                                                            encoding="utf-8")
+    leaks = find_leaks(copy, course, [HW])
+    assert any("solution" in leak.what and leak.path.endswith("leaky.py") for leak in leaks)
+    names = sorted(_hidden_names(ROOT, HW))
+    if names:
+        (copy / "README.md").write_text(f"see {names[0]}\n", encoding="utf-8")
+        assert any("hidden test" in leak.what for leak in find_leaks(copy, course, [HW]))
+
+
+def test_release_refuses_a_leaking_helper(tmp_path):
+    course = tmp_path / "course"
+    course.mkdir()
+    for part in ("course.toml", f"assignments/{HW}", f"solutions/{HW}", f"reference_tests/{HW}"):
+        src = ROOT / part
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, course / part)
+    hw = load_course(course).homework(HW)
+    line = next(ln for ln in hw.solution_path.read_text(encoding="utf-8").splitlines()
+                if len(ln.strip()) >= 20 and ln.strip().startswith("return"))
+    refs = next(p for p in hw.tests_dir.glob("*.py") if p.name != "conftest.py")
+    refs.write_text(refs.read_text(encoding="utf-8") + f"\n\ndef leak(x):\n{line}\n",
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(ConfigError, match="would reveal"):
+        release([HW], out, course=course)
+    assert not out.exists()
+
+
+def test_release_refuses_a_non_empty_folder(tmp_path):
+    (tmp_path / "x").write_text("keep me", encoding="utf-8")
+    from grader.errors import UsageError
+
+    with pytest.raises(UsageError, match="not empty"):
+        release([HW], tmp_path, course=ROOT)
+    assert (tmp_path / "x").read_text(encoding="utf-8") == "keep me"
+
+
+def test_toml_writer_round_trips():
+    data = tomllib.loads((ROOT / "course.toml").read_text(encoding="utf-8"))
+    assert tomllib.loads(toml_dumps(data)) == data
+
+
+def _site_packages_of(module) -> str:
+    path = Path(module.__file__).resolve()
+    while path.name not in ("site-packages", "dist-packages"):
+        path = path.parent
+    return str(path)
+
+
+@pytest.mark.slow
+def test_bundle_installs_and_checks_in_a_fresh_venv(bundle, tmp_path):
+    import torch
+
+    venv = tmp_path / "venv"
+    # --without-pip: pip, setuptools and torch come from this environment through a .pth
+    # (no download); the bundle's grader is the only grader installed there.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
+                    str(venv)], check=True, timeout=120)
+    py = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    purelib = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_path("
+                              "'purelib'))"], capture_output=True, text=True, check=True,
+                             timeout=60).stdout.strip()
+    Path(purelib, "zz_parent_env.pth").write_text(
+        "\n".join(dict.fromkeys([_site_packages_of(torch), sysconfig.get_path("purelib")]))
+        + "\n", encoding="utf-8")
+    proc = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps",
+                           "--no-build-isolation", "-e", str(bundle)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    grade = venv / ("Scripts/grade.exe" if os.name == "nt" else "bin/grade")
+    where = subprocess.run([str(py), "-c", "import grader; print(grader.__file__)"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert Path(where.stdout.strip()).resolve().is_relative_to(bundle.resolve()), where
+    check = subprocess.run([str(grade), "check", HW], cwd=bundle, capture_output=True,
+                           text=True, timeout=300)
+    out = check.stdout + check.stderr
+    assert check.returncode == 1, out  # the stub: runs, does not pass
+    assert "not implemented" in out
+    pending = load_course(bundle).homework(HW).hidden_pending
+    if pending:
+        assert f"{pending} hidden test" in out and "at grading time" in out
+    for name in _hidden_names(ROOT, HW):
+        assert name not in out
