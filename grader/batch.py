@@ -447,6 +447,7 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
             judge.stop()
 
     def retire(judge: Judge, why: str) -> None:
+        assert judge.proc.stdout is not None
         sel.unregister(judge.proc.stdout)
         judges.remove(judge)
         judge.kill()

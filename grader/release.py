@@ -368,25 +368,30 @@ def release(homework_ids: Sequence[str], out: Path, *, course: Course | Path | N
             for extra in ("data", "fixtures"):
                 if (tests / extra).is_dir():
                     _copy_tree(tests / extra, dst / extra, written)
-            hidden[hw.id] = count_tests(tests / "hidden", tests)
+        _refuse_leaks(find_leaks(out, loaded, [hw.id for hw in homeworks]))  # before slow work
+        for hw in homeworks:
+            hidden[hw.id] = count_tests(hw.tests_dir / "hidden", hw.tests_dir)
         _write_manifest(loaded, homeworks, hidden, out / MANIFEST)
         _write_grader(loaded, out)
         (out / "requirements.txt").write_text(_requirements(), encoding="utf-8")
         (out / "README.md").write_text(_readme(loaded, homeworks, hidden), encoding="utf-8")
         (out / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\nbuild/\n"
                                         "report.html\n", encoding="utf-8")
-        leaks = find_leaks(out, loaded, [hw.id for hw in homeworks])
-        if leaks:
-            shown = "\n".join(f"  {leak}" for leak in leaks[:20])
-            raise ConfigError(f"the bundle would reveal {len(leaks)} secret(s); fix these files "
-                              f"of the course (public helpers must not name hidden tests or "
-                              f"copy solution lines):\n{shown}")
+        _refuse_leaks(find_leaks(out, loaded, [hw.id for hw in homeworks]))
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
     files = tuple(sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()))
     return ReleaseReport(out=out, homeworks=tuple(hw.id for hw in homeworks), files=files,
                          hidden_counts=hidden)
+
+
+def _refuse_leaks(leaks: list[Leak]) -> None:
+    if leaks:
+        shown = "\n".join(f"  {leak}" for leak in leaks[:20])
+        raise ConfigError(f"the bundle would reveal {len(leaks)} secret(s); fix these files "
+                          f"of the course (public helpers must not name hidden tests or "
+                          f"copy solution lines):\n{shown}")
 
 
 def _write_manifest(course: Course, homeworks: Sequence[Homework], hidden: dict[str, int],

@@ -88,8 +88,8 @@ class SubmissionResult:
             status = min((t.status for t in tests), key=_PART_ORDER.index)
             failing = next((t for t in tests if t.status == status and status != "passed"), None)
             out.append(PartResult(
-                name=name, points=round(sum(t.points for t in tests), 6),
-                max_points=round(sum(t.max_points for t in tests), 6), status=status,
+                name=name, points=round(sum(t.points for t in tests), 4),
+                max_points=round(sum(t.max_points for t in tests), 4), status=status,
                 message=failing.message if failing else "",
                 passed=sum(t.status == "passed" for t in tests), total=len(tests)))
         return out

@@ -44,16 +44,32 @@ def choose_isolation(requested: str, available: str) -> str:
     return requested
 
 
+_SCRATCH = ("/tmp", "/dev/shm", "/var/tmp")
+
+
 def _keep_paths(course_root: Path) -> list[str]:
-    """The Python installation and the grader package, visible read-only in the sandbox."""
-    keep = {sys.prefix, sys.base_prefix, sys.exec_prefix,
-            os.path.dirname(os.path.realpath(sys.executable)),
-            os.path.dirname(os.path.abspath(grader.__file__))}
-    keep.update(p for p in site.getsitepackages() if os.path.isdir(p))
-    keep.update(p for p in sys.path if p and os.path.isdir(p))
-    root = str(course_root.resolve())
-    # Never a folder that holds the course (solutions, tests) itself.
-    return sorted(p for p in keep if not (root + os.sep).startswith(os.path.realpath(p) + os.sep))
+    """The Python installation and the grader package, visible read-only in the sandbox.
+
+    Only the interpreter's prefixes, its site-packages and the grader package: never a folder
+    that holds the course (solutions, tests), a scratch area (``/tmp``, which a script run from
+    there puts on ``sys.path``) or ``/``.
+    """
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    keep = set(prefixes) | {os.path.dirname(os.path.realpath(sys.executable)),
+                            os.path.dirname(os.path.realpath(grader.__file__))}
+    keep.update(os.path.realpath(p) for p in site.getsitepackages() if os.path.isdir(p))
+    keep.update(os.path.realpath(p) for p in sys.path
+                if p and os.path.isdir(p)
+                and any((os.path.realpath(p) + os.sep).startswith(pre + os.sep) for pre in prefixes))
+    root = str(course_root.resolve()) + os.sep
+
+    def allowed(path: str) -> bool:
+        inside = path + os.sep
+        return (path != "/" and not root.startswith(inside)
+                and not any(s.startswith(inside) or inside.startswith(s + os.sep) or path == s
+                            for s in _SCRATCH))
+
+    return sorted(p for p in keep if allowed(p))
 
 
 def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: int = 0,

@@ -36,4 +36,4 @@ def score_tests(homework: Homework, order: Sequence[tuple[str, str, str, float]]
 
 def total(tests: Sequence[TestResult]) -> tuple[float, float]:
     """(score, max score) of a list of scored tests."""
-    return (round(sum(t.points for t in tests), 6), round(sum(t.max_points for t in tests), 6))
+    return (round(sum(t.points for t in tests), 4), round(sum(t.max_points for t in tests), 4))

@@ -179,7 +179,9 @@ def _check_scores(out: Path, kinds: dict[str, str]) -> None:
     dee = {p.name: p.status for p in results["dee"].parts()}
     assert dee["tanh_grad"] == "timeout" and dee["softmax"] == "passed"
     # one request timeout for the hanging function, not one per test
-    assert results["dee"].duration_s < results["ana"].duration_s + 2 * 2 + 5
+    waits = [t for t in results["dee"].tests if t.status == "timeout"]
+    assert len(waits) >= 2 and sum("timed out after" in t.message for t in waits) == 1
+    assert sum(t.duration_s for t in waits) < 2 * 2
     assert results["fay"].status == "unreadable"
     rows = list(csv.reader((out / "gradebook.csv").open(encoding="utf-8")))
     assert len(rows) == 1 + len(kinds)

@@ -14,6 +14,7 @@ MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, 
 """The four minima of Himmelblau's function (to six decimals)."""
 
 SIGMOID_HINT = "did you multiply by O(1-O)?"
+PERCEPTRON_HINT = "dE/dw_j = (O - t) O(1 - O) x_j: did you multiply by O(1-O) and by x_j?"
 SUM_HINT = "E is summed over the batch, not averaged: do not divide by the batch size"
 
 

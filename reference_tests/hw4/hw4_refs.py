@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.compare import Mismatch, assert_close
+from grader.errors import MissingName, NotImplementedByStudent, StudentException
 
 RELU_LAST_HINT = "no ReLU after the last Linear: the model outputs logits"
 
@@ -46,10 +47,26 @@ def structure(module: nn.Module) -> list[str]:
     return out
 
 
+def harness_call(student, helper: str, target: str, *args: Any, **kwargs: Any) -> Any:
+    """``student.harness(helper, ...)``, with failures named after the student's ``target``
+    (the part), not after the harness helper."""
+    try:
+        return student.harness(helper, *args, **kwargs).value
+    except NotImplementedByStudent:
+        raise NotImplementedByStudent(f"`{target}` is not implemented yet") from None
+    except StudentException as err:
+        if f"has no attribute '{target}'" in err.message:
+            raise MissingName(f"`{target}` is not defined in the submission") from None
+        raise
+
+
 def check_init(state: dict[str, torch.Tensor], linear_keys: Sequence[str], *,
                rel_tol: float = 0.1, kurtosis: bool = False) -> None:
     """Kaiming-normal (fan_in, ReLU gain) weights and zero biases, by their statistics."""
     for key in linear_keys:
+        if f"{key}.weight" not in state or f"{key}.bias" not in state:
+            raise Mismatch("state_dict", f"the MLP's state_dict has no {key}.weight / {key}.bias "
+                                         f"(its keys are {sorted(state)})")
         w = state[f"{key}.weight"].detach().to(torch.float64)
         b = state[f"{key}.bias"].detach().to(torch.float64)
         want = (2.0 / w.shape[1]) ** 0.5
@@ -180,8 +197,8 @@ def check_train_step(student, ref_fn, state: dict[str, torch.Tensor], x: torch.T
     """Run ``train_step`` through the harness and compare losses and parameters with
     ``ref_fn(state, x, y, lr, momentum, steps)`` (a float64 run of the same net)."""
     dtype = x.dtype
-    got = student.harness("run_train_step", state, x, y, lr=lr, momentum=momentum,
-                          steps=steps).value
+    got = harness_call(student, "run_train_step", "train_step", state, x, y, lr=lr,
+                       momentum=momentum, steps=steps)
     want = ref_fn(state, x, y, lr, momentum, steps)
     losses = got.get("losses") if isinstance(got, dict) else None
     if not isinstance(losses, list) or len(losses) != steps:
@@ -219,7 +236,7 @@ def relu_last_hint(m: Mismatch) -> str | None:
 
 def check_structure(student, sizes: Sequence[int], dropout: float = 0.0) -> None:
     """The layers of the student's ``MLP(sizes, dropout).model`` equal the reference's."""
-    got = student.harness("mlp_structure", list(sizes), dropout=dropout).value
+    got = harness_call(student, "mlp_structure", "MLP", list(sizes), dropout=dropout)
     want = structure(ReferenceMLP(sizes, dropout))
     if got != want:
         text = f"MLP({tuple(sizes)}, dropout={dropout}).model is [{', '.join(map(str, got))}], " \

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from grader.checks import check_function
-from hw3_refs import SIGMOID_HINT, hidden_delta, output_delta, perceptron_grad, values_hint
+from hw3_refs import PERCEPTRON_HINT, SIGMOID_HINT, hidden_delta, output_delta, perceptron_grad, values_hint
 
 
 @pytest.mark.part("perceptron_grad")
@@ -11,7 +11,7 @@ def test_perceptron_grad_targets(student, rng, t):
     x = torch.randn(1000, generator=rng, dtype=torch.float64)
     w = torch.randn(1000, generator=rng, dtype=torch.float64) * 0.05
     check_function(student, "perceptron_grad", perceptron_grad, x, w, t, profile="accumulate",
-                   hint=values_hint(SIGMOID_HINT))
+                   hint=values_hint(PERCEPTRON_HINT))
 
 
 @pytest.mark.part("perceptron_grad")
@@ -20,7 +20,7 @@ def test_perceptron_grad_saturated(student, rng):
     x = torch.rand(8, generator=rng, dtype=torch.float64) + 1.0
     w = torch.full((8,), 4.0, dtype=torch.float64)
     check_function(student, "perceptron_grad", perceptron_grad, x, w, 0.0, profile="accumulate",
-                   hint=values_hint(SIGMOID_HINT))
+                   hint=values_hint(PERCEPTRON_HINT))
 
 
 @pytest.mark.part("perceptron_grad")

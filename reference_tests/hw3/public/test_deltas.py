@@ -3,6 +3,7 @@ import torch
 
 from grader.checks import check_function
 from hw3_refs import (
+    PERCEPTRON_HINT,
     SIGMOID_HINT,
     hidden_delta,
     output_delta,
@@ -10,8 +11,6 @@ from hw3_refs import (
     perceptron_grad,
     values_hint,
 )
-
-PERCEPTRON_HINT = "dE/dw_j = (O - t) O(1 - O) x_j: did you multiply by O(1-O) and by x_j?"
 
 
 @pytest.mark.part("perceptron_grad")

@@ -34,7 +34,7 @@ def test_sgd_momentum_only(student, rng):
 
 @pytest.mark.part("sgd_step")
 def test_sgd_large_float32(student, rng):
-    params, grads = _sgd_inputs(rng, [(300, 200), (200,)], 10, torch.float32)
+    params, grads = _sgd_inputs(rng, [(256, 64), (64,)], 10, torch.float32)
     run_sgd(student, check_function, params, grads, lr=0.1, momentum=0.9, weight_decay=0.05)
 
 

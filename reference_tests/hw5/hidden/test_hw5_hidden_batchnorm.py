@@ -37,7 +37,7 @@ def test_batch_norm_float32_large_offset(student, rng):
     try:
         check_batch_norm(student, x, *bn_params(4, rng, torch.float32), True)
     except Mismatch as mismatch:
-        if mismatch.stage == "values":
+        if mismatch.stage == "values" and "differs" in mismatch.message:
             mismatch.with_hint("with a large mean, E[x²] - μ² loses precision in float32: "
                                "average (x - μ)² instead")
         raise

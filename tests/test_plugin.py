@@ -1,0 +1,208 @@
+"""The judge's pytest plugin on a tiny fake course built with ``pytester``: markers, part
+validation, the public/hidden split, redaction of hidden messages, points split by weight."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import torch  # noqa: F401 - imported before pytester snapshots sys.modules: torch cannot re-import
+
+import grader.runner  # noqa: F401 - likewise (pytest plugin, checks, compare)
+from grader.api import check_submission
+from grader.errors import ConfigError
+
+COURSE_TOML = """
+[course]
+name = "tiny"
+
+[settings]
+request_timeout_s = 10
+
+[hw.hwx]
+title = "tiny"
+file = "mod.py"
+
+[hw.hwx.parts]
+double = { points = 2 }
+triple = { points = 1, forbidden = ["torch.mul"] }
+"""
+
+STUB = '''
+import torch
+
+
+def double(x):
+    """2 x."""
+    raise NotImplementedError
+
+
+def triple(x):
+    """3 x."""
+    raise NotImplementedError
+'''
+
+SOLUTION = '''
+import torch
+
+
+def double(x):
+    return 2 * x
+
+
+def triple(x):
+    return 3 * x
+'''
+
+PUBLIC = '''
+import pytest
+import torch
+
+from grader.checks import check_function
+
+
+@pytest.mark.part("double")
+@pytest.mark.weight(3)
+def test_double(student, rng):
+    x = torch.randn(5, generator=rng, dtype=torch.float64)
+    check_function(student, "double", lambda x: 2 * x, x)
+
+
+@pytest.mark.part("triple")
+def test_triple(student, rng):
+    x = torch.randn(4, generator=rng, dtype=torch.float64)
+    check_function(student, "triple", lambda x: 3 * x, x)
+'''
+
+HIDDEN = '''
+import pytest
+import torch
+
+from grader.checks import check_function
+
+
+@pytest.mark.part("double")
+def test_double_hidden(student, reference):
+    x = torch.arange(6, dtype=torch.float64) - 2.5
+    check_function(student, "double", reference.double, x)
+
+
+@pytest.mark.part("triple")
+def test_triple_assert(student):
+    assert student.triple(torch.tensor([1.0])).item() == 3.0, "secret expected value 42"
+'''
+
+# Right on the public inputs, wrong on the hidden ones (x of 6 elements); triple is wrong.
+TRICKY = '''
+import torch
+
+
+def double(x):
+    return 2 * x if x.numel() != 6 else 2 * x + (x == 0.5)
+
+
+def triple(x):
+    return 3 * x + 1
+'''
+
+
+@pytest.fixture
+def course(pytester: pytest.Pytester):
+    root = pytester.path
+    files = {"course.toml": COURSE_TOML, "assignments/hwx/mod.py": STUB,
+             "solutions/hwx/mod.py": SOLUTION, "reference_tests/hwx/public/test_pub.py": PUBLIC,
+             "reference_tests/hwx/hidden/test_hid.py": HIDDEN, "subs/tricky.py": TRICKY}
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+def by_name(result):
+    return {t.id.rsplit("::", 1)[-1]: t for t in result.tests}
+
+
+@pytest.mark.slow
+def test_solution_full_marks_and_visibility(course):
+    result = check_submission("hwx", course / "solutions/hwx", course=course).result
+    assert result.full_marks and result.score == result.max_score == 3
+    tests = by_name(result)
+    assert tests["test_double"].visibility == "public"
+    assert tests["test_double_hidden"].visibility == "hidden"
+    assert {t.part for t in result.tests} == {"double", "triple"}
+
+
+@pytest.mark.slow
+def test_stub_not_implemented(course):
+    result = check_submission("hwx", course=course).result
+    assert result.score == 0 and not result.full_marks
+    assert {p.name: p.status for p in result.parts()} == {"double": "not_implemented",
+                                                          "triple": "not_implemented"}
+
+
+@pytest.mark.slow
+def test_points_split_by_weight_and_hidden_redacted(course):
+    result = check_submission("hwx", course / "subs/tricky.py", course=course).result
+    tests = by_name(result)
+    # double: 2 points, public weight 3, hidden weight 1
+    assert tests["test_double"].max_points == pytest.approx(1.5)
+    assert tests["test_double"].points == pytest.approx(1.5)
+    assert tests["test_double_hidden"].max_points == pytest.approx(0.5)
+    assert tests["test_double_hidden"].points == 0
+    assert result.score == pytest.approx(1.5) and result.max_score == pytest.approx(3)
+
+    hidden = tests["test_double_hidden"]
+    assert hidden.status == "failed" and hidden.stage == "values"
+    assert "1 of 6 elements" in hidden.message
+    assert "at [3]" not in hidden.message and "got 1" not in hidden.message
+    assert "index" not in hidden.details and "got" not in hidden.details
+    assert hidden.details["mismatched"] == 1
+
+    public = tests["test_triple"]
+    assert public.status == "failed" and ": got " in public.message and ", expected " in public.message
+    assert "index" in public.details
+
+    asserted = tests["test_triple_assert"]
+    assert asserted.status == "failed"
+    assert "42" not in asserted.message and "secret" not in asserted.message
+    assert asserted.message == "an assertion about the result failed"
+
+
+@pytest.mark.slow
+def test_forbidden_in_source_fails_the_part(course):
+    sub = course / "subs/forbidden.py"
+    sub.write_text(SOLUTION.replace("return 3 * x", "return torch.mul(x, 3)"))
+    result = check_submission("hwx", sub, course=course).result
+    parts = {p.name: p for p in result.parts()}
+    assert parts["double"].status == "passed"
+    assert parts["triple"].status == "forbidden" and "torch.mul" in parts["triple"].message
+
+
+@pytest.mark.slow
+def test_bad_suite_is_a_config_error(course):
+    public = course / "reference_tests/hwx/public"
+    (public / "test_bad.py").write_text(textwrap.dedent('''
+        import pytest
+
+
+        def test_no_part(student):
+            pass
+
+
+        @pytest.mark.part("quadruple")
+        def test_unknown_part(student):
+            pass
+
+
+        @pytest.mark.part("double")
+        def test_public_uses_reference(student, reference):
+            pass
+        '''))
+    with pytest.raises(ConfigError) as info:
+        check_submission("hwx", course / "solutions/hwx", course=course)
+    text = str(info.value)
+    assert "test_no_part: needs @pytest.mark.part(NAME)" in text and "got None" in text
+    assert "test_unknown_part" in text and "'quadruple'" in text
+    assert "test_public_uses_reference: a public test may not use the `reference` fixture" \
+        in text
