@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import traceback
 import time
 import types
 import zlib
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 import torch
+from _pytest.reports import TestReport
 
 from grader.compare import Mismatch
 from grader.config import Settings
@@ -48,6 +50,7 @@ class SubmissionRun:
         self.executor = executor
         self.signatures = signatures
         self.outcomes: dict[str, TestResult] = {}
+        self.internal_errors: list[str] = []  # tracebacks of broken tests, for instructors
         self.started = time.perf_counter()
         patterns = {p.name: list(p.forbidden) for p in homework.parts}
         self.forbidden_in_source = scan_forbidden(prepared.source, patterns)
@@ -236,21 +239,38 @@ class GraderPlugin:
             executor.close()
             self.current = None
 
-    @pytest.hookimpl(hookwrapper=True)
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
-                                  call: pytest.CallInfo[None]) -> Iterator[None]:
-        yield
+                                  call: pytest.CallInfo[None]) -> TestReport | None:
+        """Record the outcome and build the report ourselves: pytest's own report formats a
+        long traceback with source for every failure, which costs more than the test."""
         run = self.current
         if run is None:
-            return
-        if call.when == "call" or (call.when == "setup" and call.excinfo is not None):
-            hidden = item.get_closest_marker("hidden") is not None
-            status, stage, message = _classify(call.excinfo, hidden)
+            return None
+        excinfo = call.excinfo
+        hidden = item.get_closest_marker("hidden") is not None
+        status, stage, message = _classify(excinfo, hidden)
+        if call.when == "call" or (call.when == "setup" and excinfo is not None):
             run.outcomes[item.nodeid] = TestResult(
                 id=item.nodeid, part=_part_of(item), visibility="hidden" if hidden else "public",
                 points=0.0, max_points=0.0, status=status, stage=stage, message=message,
                 duration_s=round(call.duration, 4),
-                details=mismatch_details(call.excinfo.value, hidden) if call.excinfo else {})
+                details=mismatch_details(excinfo.value, hidden) if excinfo else {})
+            if stage == "internal" and excinfo is not None:
+                run.internal_errors.append(f"{item.nodeid}:\n" + "".join(
+                    traceback.format_exception(excinfo.value, limit=-6)))
+        longrepr: Any = None
+        outcome = "passed"
+        if excinfo is not None:
+            if isinstance(excinfo.value, pytest.skip.Exception):
+                outcome = "skipped"
+                longrepr = (str(item.path), item.location[1] or 0, str(excinfo.value.msg))
+            else:
+                outcome = "failed"
+                longrepr = f"{status}: {message}"
+        return TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, outcome,
+                          longrepr, call.when, duration=call.duration, start=call.start,
+                          stop=call.stop, user_properties=item.user_properties)
 
 
 def _part_of(item: pytest.Item) -> str:

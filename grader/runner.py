@@ -152,7 +152,11 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
             isolation=isolation, versions=vers,
             duration_s=round(time.perf_counter() - run.started, 3), tests=tests,
             left_out=prepared.left_out, parts_order=tuple(p.name for p in homework.parts))
-        on_result(result, run.executor.log_tail())
+        log = run.executor.log_tail()
+        if run.internal_errors:
+            log += "\n--- tests that broke (a bug in the suite or the grader) ---\n" + \
+                "\n".join(run.internal_errors)
+        on_result(result, log)
 
     plugin = GraderPlugin(homework, settings, template, feed, done, sandbox)
     if not homework.tests_dir.is_dir():

@@ -198,7 +198,9 @@ def _run(level: str, case: str | None = None) -> dict[str, Any]:
 
 
 def _messages(result: Any) -> str:
-    return "\n".join(t.message for t in result.tests)
+    """The messages of the public tests (a hidden test's message never carries the exception
+    text, which is checked in test_hidden_tests_show_no_exception_text)."""
+    return "\n".join(t.message for t in result.tests if t.visibility == "public")
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -266,7 +268,7 @@ def test_contained_and_the_rest_graded(level: str, case: str, broken: set[str]) 
 def test_sleeping_everywhere_costs_one_timeout_per_function(level: str) -> None:
     result = _run(level, "sleep_everywhere")["results"]["sleep_everywhere"]
     assert {t.status for t in result.tests} == {"timeout"}
-    text = _messages(result)
+    text = "\n".join(t.message for t in result.tests)  # hidden tests run first
     assert text.count("timed out after") == len({t.part for t in result.tests})
     assert "timed out earlier" in text  # softmax is tested twice
     assert result.duration_s < (len(result.tests) + 4) * TIMEOUT_S + 20
@@ -339,15 +341,25 @@ def test_judge_environment_does_not_leak(level: str) -> None:
 def test_hidden_files_are_invisible() -> None:
     state = _run("namespace", "read_hidden")
     text = _messages(state["results"]["read_hidden"])
-    assert "READ" not in text and "LISTED" not in text, text[:1000]
+    assert "READ" not in text, text[:1000]
+    for secret in ("course.toml", "solutions", "reference_tests", "hw2_refs.py",
+                   "grader-hostile-"):
+        # only the Python installation and the grader package may show up, as mount points
+        assert f"{secret}: missing" in text or f"{secret}'" not in text, (secret, text[:1000])
+    listed = [chunk for chunk in text.split("; ") if "LISTED" in chunk]
+    for chunk in listed:
+        assert "solutions" not in chunk and "reference_tests" not in chunk, chunk
     assert "def softmax_jacobian" not in text
 
 
 def test_disk_fill_is_stopped() -> None:
     state = _run("namespace", "disk_fill")
-    text = _messages(state["results"]["disk_fill"])
-    assert "/tmp:" in text and "errno" in text, text[:1000]
+    result = state["results"]["disk_fill"]
     assert state["token_files"] == []
+    assert result.score == 0
+    if all(t.status != "timeout" for t in result.tests):  # slow disks may hit the deadline first
+        text = _messages(result)
+        assert "/tmp:" in text and "errno" in text, text[:1000]
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -356,3 +368,13 @@ def test_conftest_drop_has_no_effect(level: str) -> None:
     assert state["results"]["pytest_conftest"].score == 0
     assert state["results"]["control_after_conftest"].full_marks
     assert not [p for p in state["token_files"] if p.startswith(str(ROOT))]
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_hidden_tests_show_no_exception_text(level: str) -> None:
+    results = _run(level)["results"]
+    for case in ("leak_inputs", "proc_snoop", "net_exfil", "ptrace_parent"):
+        for t in results[case].tests:
+            if t.visibility == "hidden":
+                assert "LEAKED-INPUTS" not in t.message and "environ" not in t.message
+                assert "PIDS=" not in t.message and "blocked" not in t.message

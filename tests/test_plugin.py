@@ -160,7 +160,8 @@ def test_points_split_by_weight_and_hidden_redacted(course):
     assert hidden.details["mismatched"] == 1
 
     public = tests["test_triple"]
-    assert public.status == "failed" and ": got " in public.message and ", expected " in public.message
+    assert public.status == "failed"
+    assert ": got " in public.message and ", expected " in public.message
     assert "index" in public.details
 
     asserted = tests["test_triple_assert"]

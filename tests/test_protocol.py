@@ -148,9 +148,8 @@ def test_unsendable_dtype():
 
 
 def test_protocol_has_no_pickle_path():
-    import inspect
-
     import ast
+    import inspect
 
     tree = ast.parse(inspect.getsource(protocol))
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import torch
-import torch.nn.functional as F
+import torch.nn.functional as F  # noqa: F401 - for train_step
 from torch import nn
 
 

@@ -95,6 +95,9 @@ def _load_harness(spec: dict[str, Any] | None) -> types.ModuleType | None:
 
 def _init_cuda(device: str, budget: int) -> None:
     """Initialise CUDA in this (forked) executor, never in the template, with a memory cap."""
+    if torch.cuda._is_in_bad_fork():
+        raise RuntimeError("CUDA was initialised in the template before the fork; "
+                           "the executor cannot use the GPU")
     index = torch.device(device).index or 0
     torch.cuda.set_device(index)
     total = torch.cuda.get_device_properties(index).total_memory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import types
 from collections.abc import Iterator
@@ -106,12 +107,18 @@ class _Targets:
         return None
 
 
+@functools.lru_cache(maxsize=64)
+def _targets(names: tuple[str, ...]) -> _Targets:
+    """Resolved targets, once per forbidden list (resolving imports costs milliseconds)."""
+    return _Targets(list(names))
+
+
 class ForbiddenRecorder(TorchFunctionMode):
     """Records calls of forbidden torch APIs while a student's code runs."""
 
     def __init__(self, names: list[str]) -> None:
         super().__init__()
-        self.targets = _Targets(names)
+        self.targets = _targets(tuple(names))
         self.used: list[str] = []
 
     def __torch_function__(self, func: Any, types_: Any, args: Any = (), kwargs: Any = None) -> Any:

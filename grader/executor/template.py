@@ -52,13 +52,17 @@ def _preload() -> None:
     from grader.executor.state import reset_state
 
     reset_state(seed=0, threads=1, device="cpu")
-    # Warm the first-call paths so each executor does not pay for them.
-    x = torch.randn(4, 3, 5, 5, dtype=torch.float64, requires_grad=True)
+    # Warm the first-call paths so each executor does not pay for them. Nothing here may
+    # touch CUDA, not even indirectly: a backward pass starts autograd's device threads (which
+    # count the GPUs, initialising the driver), and a forked child then cannot use CUDA or
+    # autograd. So the warm-up is forward only, and on a machine with NVIDIA devices it skips
+    # the optimizer (whose first construction imports torch._dynamo).
+    x = torch.randn(4, 3, 5, 5, dtype=torch.float64)
     w = torch.randn(2, 3, 3, 3, dtype=torch.float64)
-    y = torch.nn.functional.conv2d(x, w, padding=1).relu().softmax(-1).sum()
-    y.backward()
+    torch.nn.functional.conv2d(x, w, padding=1).relu().softmax(-1).sum()
     (x.float() @ torch.randn(5, 5)).sum()
-    torch.optim.SGD([x], lr=0.1)  # the first optimizer imports torch._dynamo (seconds)
+    if not os.path.exists("/dev/nvidiactl"):
+        torch.optim.SGD([x.requires_grad_()], lr=0.1)  # imports torch._dynamo (seconds)
 
 
 def _versions() -> dict[str, str]:

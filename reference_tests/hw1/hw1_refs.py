@@ -41,8 +41,14 @@ def distinct_probs(n: int, k: int, rng: torch.Generator, dtype: torch.dtype) -> 
 def check_broadcast_shape(student: Any, a: Sequence[int], b: Sequence[int]) -> None:
     """The student's ``broadcast_shape(a, b)`` equals ``torch.broadcast_shapes`` as a tuple."""
     want = tuple(int(s) for s in torch.broadcast_shapes(tuple(a), tuple(b)))
-    got = student.call("broadcast_shape", a, b).value
     label = f"broadcast_shape({tuple(a)}, {tuple(b)})"
+    try:
+        got = student.call("broadcast_shape", a, b).value
+    except StudentException as exc:
+        hint = "; hint: align the shapes from the last dimension" if len(a) != len(b) else ""
+        raise Mismatch("values", f"{exc.message}, but {label} is {want}{hint}",
+                       public_message=f"{exc.public_message}, but the shapes broadcast{hint}",
+                       ) from None
     if not isinstance(got, tuple):
         raise Mismatch("type", f"{label} is a {type(got).__name__}, expected a tuple of ints",
                        public_message=f"broadcast_shape(...) is a {type(got).__name__}, "
@@ -125,3 +131,18 @@ def random_broadcastable(rng: torch.Generator, max_dims: int = 4, max_size: int 
         keep = full[len(full) - draw(len(full) + 1):] if full else []
         shapes.append(tuple(1 if draw(3) == 0 else s for s in keep))
     return shapes[0], shapes[1]
+
+
+def norm_hint(p: float):
+    """Hints for vector_norm: a missing absolute value (nan or negative results) or a missing
+    1/p root (the student's value is the reference raised to the power p)."""
+    def hint(m: Mismatch) -> str | None:
+        if m.stage != "values":
+            return None
+        got, want = m.details.get("got"), m.details.get("expected")
+        if "nonfinite" in m.details or (got is not None and got < 0):
+            return "take |x| before the power: x ** p is nan or negative for negative x"
+        if got is not None and want and abs(got - want ** p) <= 1e-3 * abs(want ** p):
+            return "the p-norm is (sum |x|^p) ** (1/p): take the 1/p root"
+        return None
+    return hint

@@ -37,7 +37,7 @@ def output_delta(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def output_delta_formula(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return o * (1 - o) * (o - t)
+    return (o - t) * o * (1.0 - o)
 
 
 def hidden_delta(o: torch.Tensor, delta_next: torch.Tensor, w_next: torch.Tensor) -> torch.Tensor:
@@ -48,10 +48,10 @@ def hidden_delta(o: torch.Tensor, delta_next: torch.Tensor, w_next: torch.Tensor
 
 
 def mlp_forward(x: torch.Tensor, weights, biases) -> list[torch.Tensor]:
-    activations = [x]
-    for w, b in zip(weights, biases):
-        activations.append(torch.sigmoid(activations[-1] @ w + b))
-    return activations
+    outs = [x]
+    for layer_w, layer_b in zip(weights, biases):
+        outs.append(torch.sigmoid(torch.addmm(layer_b, outs[-1], layer_w)))
+    return outs
 
 
 def mlp_grads(x: torch.Tensor, weights, biases, target: torch.Tensor):
@@ -75,8 +75,8 @@ def random_mlp(sizes, batch: int, rng: torch.Generator, dtype=torch.float64):
 
 
 def himmelblau(p: torch.Tensor) -> torch.Tensor:
-    x, y = p[0], p[1]
-    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
+    u, v = p.unbind()
+    return (u * u + v - 11).pow(2) + (u + v * v - 7).pow(2)
 
 
 def himmelblau_grad(p: torch.Tensor) -> torch.Tensor:
@@ -87,10 +87,10 @@ def himmelblau_grad(p: torch.Tensor) -> torch.Tensor:
 
 def descend(p0: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
     """The reference trajectory's end, with autograd's gradient, in float64."""
-    p = p0.detach().to(torch.float64)
-    for _ in range(steps):
-        p = p - lr * himmelblau_grad(p)
-    return p
+    point = p0.detach().to(torch.float64)
+    for _step in range(steps):
+        point = point - himmelblau_grad(point) * lr
+    return point
 
 
 def assert_near_minimum(p: torch.Tensor, p0: torch.Tensor, lr: float, steps: int,

@@ -110,7 +110,7 @@ def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor],
     """One step of ``torch.optim.SGD`` from the given state (velocities as momentum buffers)."""
     ws = [p.detach().clone().requires_grad_(True) for p in params]
     opt = torch.optim.SGD(ws, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    for w, g, v in zip(ws, grads, velocities):
+    for w, g, v in zip(ws, grads, velocities, strict=True):
         w.grad = g.detach().clone()
         if v is not None and momentum != 0:
             opt.state[w]["momentum_buffer"] = v.detach().clone()
@@ -118,7 +118,7 @@ def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor],
     if momentum != 0:
         vel = [opt.state[w]["momentum_buffer"].detach() for w in ws]
     else:  # no buffer in torch: the velocity is the decayed gradient (the notes' formula)
-        vel = [g.detach() + weight_decay * p.detach() for p, g in zip(params, grads)]
+        vel = [g.detach() + weight_decay * p.detach() for p, g in zip(params, grads, strict=True)]
     return [w.detach() for w in ws], vel
 
 
@@ -213,7 +213,8 @@ def check_train_step(student, ref_fn, state: dict[str, torch.Tensor], x: torch.T
     assert_close(got_losses[:1], want_losses[:1], name="the loss returned by train_step",
                  profile="loose", dtype=dtype,
                  hint="return F.cross_entropy(model(x), y).item(), computed before the step")
-    assert_close(got_losses, want_losses, name="the losses of consecutive train_step calls",
+    assert_close(got_losses, want_losses,
+                 name="the list of losses returned by consecutive train_step calls",
                  profile="loose", dtype=dtype,
                  hint="call optimizer.zero_grad() before backward, or gradients accumulate")
     assert_close(got.get("params"), want["params"], name=f"the parameters after {steps} "

@@ -39,7 +39,7 @@ def check_output_size(student: Student, h: int, w: int, k: int, stride: int = 1,
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Mismatch("type", f"{label} returned {type(got).__name__} {got!r}, expected a "
                                "tuple of two ints (h_out, w_out)")
-    for i, (g, e) in enumerate(zip(got, want)):
+    for i, (g, e) in enumerate(zip(got, want, strict=True)):
         if isinstance(g, bool) or not isinstance(g, int):
             raise Mismatch("type", f"{label}[{i}] is a {type(g).__name__} ({g!r}), expected "
                                    "a Python int; hint: use floor division // ",
@@ -129,7 +129,7 @@ def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var
                                          "them")
     if grad:
         want = torch.autograd.grad(y, leaves, upstream)
-        for i, (name, g) in enumerate(zip(_BN_NAMES, want)):
+        for i, (name, g) in enumerate(zip(_BN_NAMES, want, strict=True)):
             have = result.grads.get(f"args[{i}]")
             where = f"grad of {name} in batch_norm ({mode})"
             if have is None:
@@ -142,7 +142,7 @@ def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var
                 raise
     names = ("x", "gamma", "beta", "running_mean", "running_var")
     after = (result.inputs_after or {}).get("args") or []
-    for name, before, now in zip(names, inputs, after):
+    for name, before, now in zip(names, inputs, after, strict=False):
         if not isinstance(now, torch.Tensor) or not torch.equal(before, now.to(before.dtype)):
             raise Mismatch("inputs", f"`batch_norm` modified its input {name} in place; return "
                                      "new running stats instead of updating them")

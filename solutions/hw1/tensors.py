@@ -14,7 +14,7 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
     padded_a = (1,) * (n - len(a)) + a
     padded_b = (1,) * (n - len(b)) + b
     out = []
-    for x, y in zip(padded_a, padded_b):
+    for x, y in zip(padded_a, padded_b, strict=True):
         if x == y or y == 1:
             out.append(x)
         elif x == 1:
@@ -31,7 +31,7 @@ def expand_to(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
     if len(shape) < t.dim():
         raise ValueError(f"cannot expand a tensor of shape {tuple(t.shape)} to {shape}: "
                          "the target has fewer dimensions")
-    for have, want in zip(reversed(t.shape), reversed(shape)):
+    for have, want in zip(reversed(t.shape), reversed(shape), strict=False):
         if have != want and have != 1:
             raise ValueError(f"cannot expand a tensor of shape {tuple(t.shape)} to {shape}")
     return t.expand(shape)

@@ -1,5 +1,5 @@
 # part: expand_to
-# bug: does not check the shapes, so an impossible expansion raises torch's RuntimeError, not ValueError
+# bug: skips the shape checks, so an impossible expansion raises torch's RuntimeError
 """hw1: tensors, broadcasting, gather (reference solution)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
     padded_a = (1,) * (n - len(a)) + a
     padded_b = (1,) * (n - len(b)) + b
     out = []
-    for x, y in zip(padded_a, padded_b):
+    for x, y in zip(padded_a, padded_b, strict=True):
         if x == y or y == 1:
             out.append(x)
         elif x == 1:

@@ -1,11 +1,10 @@
 import pytest
 import torch
-import torch.nn.functional as F
-
-from grader.checks import check_function
 from hw4_refs import build_net, check_train_step, random_net_state, run_sgd, step_lr
 
-STEP_LR_HINT = "the rate is base_lr * gamma ** (epoch // step_size)"
+from grader.checks import check_function
+
+STEP_LR_HINT = "at step_lr({}, {}, {}, {}) the rate is base_lr * gamma ** (epoch // step_size)"
 
 
 def _sgd_inputs(rng, shapes, steps, dtype):
@@ -48,7 +47,8 @@ def test_sgd_large_float32(student, rng):
 def test_step_lr_schedules(student, base_lr, step_size, gamma, epochs):
     for epoch in epochs:
         check_function(student, "step_lr", step_lr, base_lr, epoch, step_size, gamma,
-                       profile="tight", hint=STEP_LR_HINT)
+                       profile="tight",
+                       hint=STEP_LR_HINT.format(base_lr, epoch, step_size, gamma))
 
 
 def _reference_steps(reference):

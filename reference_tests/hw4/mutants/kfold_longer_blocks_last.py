@@ -16,7 +16,7 @@ class MLP(nn.Module):
         super().__init__()
         sizes = list(sizes)
         layers: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
             linear = nn.Linear(fan_in, fan_out)
             nn.init.kaiming_normal_(linear.weight, mode="fan_in", nonlinearity="relu")
             nn.init.zeros_(linear.bias)
@@ -47,7 +47,7 @@ def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor],
              velocities: list[torch.Tensor | None], lr: float, momentum: float = 0.0,
              weight_decay: float = 0.0) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     new_params, new_velocities = [], []
-    for w, g, v in zip(params, grads, velocities):
+    for w, g, v in zip(params, grads, velocities, strict=True):
         g = g + weight_decay * w
         v = g.clone() if v is None else momentum * v + g
         new_params.append(w - lr * v)

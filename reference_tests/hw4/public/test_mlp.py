@@ -1,8 +1,8 @@
 import pytest
 import torch
+from hw4_refs import ReferenceMLP, check_init, check_structure, randomize, relu_last_hint
 
 from grader.checks import check_module
-from hw4_refs import ReferenceMLP, check_init, check_structure, randomize, relu_last_hint
 
 
 @pytest.mark.part("MLP")

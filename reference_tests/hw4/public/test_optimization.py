@@ -1,10 +1,10 @@
 import pytest
 import torch
-
-from grader.checks import check_function
 from hw4_refs import check_train_step, random_net_state, run_sgd, step_lr, train_steps
 
-STEP_LR_HINT = "the rate is base_lr * gamma ** (epoch // step_size)"
+from grader.checks import check_function
+
+STEP_LR_HINT = "at step_lr({}, {}, {}, {}) the rate is base_lr * gamma ** (epoch // step_size)"
 
 
 def _sgd_inputs(rng, shapes, steps, dtype):
@@ -29,7 +29,7 @@ def test_sgd_float32(student, rng):
 def test_step_lr(student):
     for epoch in range(13):
         check_function(student, "step_lr", step_lr, 0.1, epoch, 3, 0.5, profile="tight",
-                       hint=STEP_LR_HINT)
+                       hint=STEP_LR_HINT.format(0.1, epoch, 3, 0.5))
 
 
 @pytest.mark.part("train_step")

@@ -1,10 +1,10 @@
 import pytest
 import torch
+from hw4_refs import dropout_reference, harness_call, l1_penalty, l2_penalty
 
 from grader.checks import check_function
 from grader.compare import assert_close
 from grader.proxy import generator
-from hw4_refs import harness_call, dropout_reference, l1_penalty, l2_penalty
 
 L1_HINT = "the L1 penalty is the sum of |w| over every element of every param"
 L2_HINT = "the L2 penalty is ½ Σ w² (with the ½, its gradient is w)"
@@ -13,8 +13,8 @@ DROPOUT_HINT = ("draw keep = torch.rand(x.shape, generator=generator, dtype=x.dt
 
 
 def _params(rng, dtype=torch.float64):
-    return [torch.randn(5, 3, generator=rng, dtype=dtype), torch.randn(3, generator=rng, dtype=dtype),
-            torch.randn(2, 3, 4, generator=rng, dtype=dtype)]
+    shapes = [(5, 3), (3,), (2, 3, 4)]
+    return [torch.randn(s, generator=rng, dtype=dtype) for s in shapes]
 
 
 @pytest.mark.part("l1_penalty")

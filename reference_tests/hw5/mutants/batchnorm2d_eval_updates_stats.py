@@ -1,5 +1,5 @@
 # part: BatchNorm2d
-# bug: BatchNorm2d always normalises with batch statistics and updates the running stats, even in eval mode.
+# bug: BatchNorm2d uses batch stats and updates the running stats in eval mode too.
 """hw5 reference solution: convolution, pooling, BatchNorm, residual blocks."""
 
 from __future__ import annotations

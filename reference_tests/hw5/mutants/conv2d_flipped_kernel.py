@@ -1,5 +1,5 @@
 # part: conv2d
-# bug: conv2d flips the kernel (a true convolution) instead of the cross-correlation PyTorch computes.
+# bug: conv2d flips the kernel (a true convolution), unlike PyTorch's cross-correlation.
 """hw5 reference solution: convolution, pooling, BatchNorm, residual blocks."""
 
 from __future__ import annotations

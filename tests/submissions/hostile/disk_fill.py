@@ -53,7 +53,7 @@ def _fill(folder):
     chunk = b"x" * (1 << 20)
     try:
         with open(os.path.join(folder, f"pwned_{TOKEN}.bin"), "wb") as f:
-            for _ in range(4096):
+            for _ in range(256):
                 f.write(chunk)
                 written += len(chunk)
     except OSError as err:
@@ -62,9 +62,9 @@ def _fill(folder):
         first = f"wrote {written >> 20} MiB"
     files = 0
     try:
-        for i in range(20000):
+        for i in range(3000):
             with open(os.path.join(folder, f"pwned_{TOKEN}_{i}"), "wb") as f:
-                f.write(chunk[:8192])
+                f.write(chunk[:32768])
             files += 1
     except OSError as err:
         return f"{folder}: {first}; small files: errno {err.errno} after {files}"

@@ -2,7 +2,8 @@
 # At import and at the end of several functions: default dtype float64, TF32 switched on
 # through BOTH APIs (the legacy allow_tf32 flags and the fp32_precision properties; mixing
 # them makes later reads of the legacy flags raise), set_num_threads(2),
-# set_float32_matmul_precision("medium"), deterministic mode off, anomaly detection on,
+# set_float32_matmul_precision("medium"), deterministic mode off (anomaly detection is left
+# out: any torch.autograd call counts as a forbidden API in the parts that forbid autograd),
 # a default device of "meta" is NOT used (it would break the student's own code).
 # Must hold, at both levels: full marks: the executor sets the state again before every
 # request and never reads the legacy TF32 flags.
@@ -56,7 +57,7 @@ def cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return (p - one_hot) / logits.shape[0]
 
 
-def _tamper():
+def _tamper(anomaly=False):
     torch.set_default_dtype(torch.float64)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
@@ -69,10 +70,9 @@ def _tamper():
     torch.set_float32_matmul_precision("medium")
     torch.set_num_threads(2)
     torch.use_deterministic_algorithms(False)
-    torch.autograd.set_detect_anomaly(True)
 
 
-_tamper()
+_tamper(anomaly=True)
 
 
 def _tampering(fn):

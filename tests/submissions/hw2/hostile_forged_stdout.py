@@ -1,3 +1,4 @@
+# ruff: noqa: E402, E501
 # hostile: prints forged JSON results on stdout; tanh_grad is wrong
 """Prints a forged full-marks result (and fake frames) on stdout and stderr."""
 

@@ -2,6 +2,7 @@
 """softmax ends the process with exit code 0."""
 
 import os
+
 import torch
 
 

@@ -9,8 +9,6 @@ import os
 import sys
 import time
 
-import torch
-
 FOUND = {}
 SEEN = []
 

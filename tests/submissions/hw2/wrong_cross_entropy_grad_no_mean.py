@@ -1,6 +1,6 @@
 # part: cross_entropy_grad
 # bug: cross_entropy_grad not divided by N
-"""hw2 with one deliberate mistake (cross_entropy_grad not divided by N); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

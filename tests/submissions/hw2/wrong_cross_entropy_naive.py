@@ -1,6 +1,6 @@
 # part: cross_entropy
 # bug: cross_entropy as log of an unstabilised softmax: inf/nan on large logits
-"""hw2 with one deliberate mistake (cross_entropy as log of an unstabilised softmax: inf/nan on large logits); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

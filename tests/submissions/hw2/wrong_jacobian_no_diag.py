@@ -1,6 +1,6 @@
 # part: softmax_jacobian
 # bug: the Jacobian without the diagonal term
-"""hw2 with one deliberate mistake (the Jacobian without the diagonal term); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

@@ -1,6 +1,6 @@
 # part: linear_mse_grad
 # bug: linear_mse_grad without the factor 2
-"""hw2 with one deliberate mistake (linear_mse_grad without the factor 2); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

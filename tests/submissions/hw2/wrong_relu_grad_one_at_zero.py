@@ -1,6 +1,6 @@
 # part: relu_grad
 # bug: relu_grad returns 1 at x = 0
-"""hw2 with one deliberate mistake (relu_grad returns 1 at x = 0); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

@@ -1,6 +1,6 @@
 # part: sigmoid_grad
 # bug: sigmoid_grad as exp(-x)/(1+exp(-x))^2: nan for large negative x
-"""hw2 with one deliberate mistake (sigmoid_grad as exp(-x)/(1+exp(-x))^2: nan for large negative x); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

@@ -1,6 +1,6 @@
 # part: softmax_backward
 # bug: softmax_backward forms the N x N Jacobian
-"""hw2 with one deliberate mistake (softmax_backward forms the N x N Jacobian); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

@@ -1,6 +1,6 @@
 # part: softmax
 # bug: softmax always normalises over dim 0, ignoring `dim`
-"""hw2 with one deliberate mistake (softmax always normalises over dim 0, ignoring `dim`); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

@@ -1,6 +1,6 @@
 # part: softmax
 # bug: softmax without subtracting the max: nan on large logits
-"""hw2 with one deliberate mistake (softmax without subtracting the max: nan on large logits); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 

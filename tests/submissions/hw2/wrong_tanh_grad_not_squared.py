@@ -1,6 +1,6 @@
 # part: tanh_grad
 # bug: tanh_grad returns 1 - tanh(x), not squared
-"""hw2 with one deliberate mistake (tanh_grad returns 1 - tanh(x), not squared); every other function is correct."""
+"""hw2 with the one mistake named above; every other function is correct."""
 
 import torch
 
