@@ -98,7 +98,7 @@ def gpu_tests(lines):
     return proc.returncode == 0
 
 
-def batch_cost(lines, n=20):
+def batch_cost(lines, n=30):
     """`grade batch --device cuda` against a fresh process per submission (import + CUDA)."""
     if not shutil.which("grade") and not (ROOT / "grader" / "batch.py").exists():
         lines.append("| batch | grade batch not available | | |")

@@ -55,9 +55,9 @@ def check_device(settings: Settings) -> None:
 
 
 @contextmanager
-def open_template() -> Iterator[Template]:
+def open_template(homework: Homework | None = None) -> Iterator[Template]:
     """A template process for the duration of a block (torch imports there meanwhile)."""
-    template = Template()
+    template = Template(preload=homework.preload if homework else ())
     try:
         yield template
     finally:
@@ -89,7 +89,7 @@ def check_submission(hw_id: str, submission: str | Path | None = None, *,
     path = Path(submission) if submission else homework.stub_path.parent
     prepared = prepare_submission(path, homework)  # bad input fails before torch starts
     check_device(settings)
-    with open_template() as template:
+    with open_template(homework) as template:
         ((result, log),) = grade_prepared(homework, settings, template, [prepared],
                                           course_root=loaded.root)
     return CheckOutcome(result=result, log=log)

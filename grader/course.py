@@ -47,6 +47,8 @@ class Homework:
     settings: dict[str, Any] = field(default_factory=dict)
     hidden_pending: int = 0
     """Hidden tests that exist at grading time but not here (set in a student bundle)."""
+    preload: tuple[str, ...] = ()
+    """Modules the executor template imports before forking (e.g. ``torch._dynamo``)."""
 
     @property
     def stub_path(self) -> Path:
@@ -155,7 +157,8 @@ def load_course(root: Path | None = None) -> Course:
         homeworks[hw_id] = Homework(id=hw_id, title=str(raw.get("title", hw_id)), file=raw["file"],
                                     parts=parts, root=root, forbidden=hw_forbidden,
                                     settings=dict(raw.get("settings", {})),
-                                    hidden_pending=int(raw.get("hidden_tests", 0)))
+                                    hidden_pending=int(raw.get("hidden_tests", 0)),
+                                    preload=tuple(raw.get("preload", ())))
     return Course(root=root, name=str(data.get("course", {}).get("name", root.name)),
                   homeworks=homeworks, settings=settings)
 

@@ -126,6 +126,14 @@ def versions(homework: Homework, template_info: dict[str, Any] | None = None) ->
             "suite": homework.suite_version()}
 
 
+def _warm_judge() -> None:
+    """Pay the judge's first-autograd cost (it imports sympy) while the template starts."""
+    import torch
+
+    x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    torch.autograd.grad((x * 2).sum(), x)
+
+
 def run_suite(homework: Homework, settings: Settings, template: Template,
               feed: Iterable[Prepared], on_result: Callable[[SubmissionResult, str], None],
               *, course_root: Path, slot: int = 0) -> str:
@@ -133,6 +141,7 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
 
     Calls ``on_result(result, student_log)`` after each; returns the isolation level used.
     """
+    _warm_judge()
     info = template.ready()
     isolation = choose_isolation(settings.isolation, info.get("isolation", "process"))
     sandbox = sandbox_config(settings, course_root, isolation, slot)
