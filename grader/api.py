@@ -55,9 +55,13 @@ def check_device(settings: Settings) -> None:
 
 
 @contextmanager
-def open_template(homework: Homework | None = None) -> Iterator[Template]:
+def open_template(homework: Homework | None = None,
+                  settings: Settings | None = None) -> Iterator[Template]:
     """A template process for the duration of a block (torch imports there meanwhile)."""
-    template = Template(preload=homework.preload if homework else ())
+    preload = homework.preload if homework else ()
+    if settings is not None and settings.isolation == "process":
+        preload += ("--process-level",)
+    template = Template(preload=preload)
     try:
         yield template
     finally:
@@ -89,7 +93,7 @@ def check_submission(hw_id: str, submission: str | Path | None = None, *,
     path = Path(submission) if submission else homework.stub_path.parent
     prepared = prepare_submission(path, homework)  # bad input fails before torch starts
     check_device(settings)
-    with open_template(homework) as template:
+    with open_template(homework, settings) as template:
         ((result, log),) = grade_prepared(homework, settings, template, [prepared],
                                           course_root=loaded.root)
     return CheckOutcome(result=result, log=log)

@@ -367,7 +367,7 @@ def serve(course_root: Path, hw_id: str, overrides: dict[str, Any], inp: TextIO,
                               "result": result.to_dict(), "log": log[-64 * 1024:]}) + "\n")
         out.flush()
 
-    with open_template(homework) as template:
+    with open_template(homework, settings) as template:
         out.write(json.dumps({"ready": True}) + "\n")
         out.flush()
         run_suite(homework, settings, template, feed(), on_result, course_root=course.root,

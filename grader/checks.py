@@ -195,7 +195,8 @@ def check_module(student: Student, name: str, reference: torch.nn.Module, *init_
     inputs and parameters, and the state after the steps with ``reference`` run in float64.
     """
     ref = reference.to(torch.float64)
-    state = {k: (v.to(dtype) if v.is_floating_point() else v) for k, v in ref.state_dict().items()}
+    state = {k: (v.to(dtype) if v.is_floating_point() else v).clone()
+             for k, v in ref.state_dict().items()}
     gen = torch.Generator().manual_seed(student.seed)
     ups, steps = [], []
     for x, mode in zip(inputs, modes):

@@ -188,7 +188,7 @@ def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolera
     bad = err > allowed
     if not bad.any():
         return
-    rel = err / want.abs().clamp_min(1e-300)
+    rel = torch.where(want == 0, torch.where(err > 0, math.inf, 0.0), err / want.abs())
     worst = int(err.flatten().argmax())
     worst_rel = int(torch.where(bad, rel, torch.zeros_like(rel)).flatten().argmax())
     count = int(bad.sum())

@@ -80,7 +80,7 @@ def verify_homework(course: Course, homework: Homework, overrides: dict[str, Any
     mutants = sorted(homework.mutants_dir.glob("*.py")) if homework.mutants_dir.is_dir() else []
     subjects = [("solution", homework.solution_path), ("stub", homework.stub_path),
                 *((f"mutant {m.stem}", m) for m in mutants)]
-    with open_template(homework) as template:
+    with open_template(homework, settings) as template:
         prepared = [prepare_submission(path, homework, student_id=label)
                     for label, path in subjects]
         graded = grade_prepared(homework, settings, template, prepared, course_root=course.root)

@@ -152,7 +152,7 @@ def graded(level: str) -> dict[str, Any]:
                 for c in cases]
     os.environ["GRADER_TEST_SECRET"] = SECRET
     try:
-        with open_template() as template:
+        with open_template(homework, settings) as template:
             pairs = grade_prepared(homework, settings, template, prepared,
                                    course_root=course.root)
     finally:

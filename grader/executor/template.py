@@ -37,6 +37,28 @@ PRELOAD = (
 )
 
 MAX_CONTROL_MESSAGE = 1 << 16
+PROCESS_LEVEL = "--process-level"
+# torch.use_deterministic_algorithms and friends import inductor's config (1.7 s) on first use.
+LAZY_STATE_MODULES = ("torch._inductor.config",)
+
+
+def _python_unreadable() -> bool:
+    """Whether other users cannot reach this Python (a pyenv under /root) while we are root."""
+    if os.geteuid() != 0:
+        return False
+    for prefix in {sys.prefix, sys.base_prefix, os.path.dirname(torch_file())}:
+        path = os.path.realpath(prefix)
+        while path != "/":
+            if not os.stat(path).st_mode & 0o001:
+                return True
+            path = os.path.dirname(path)
+    return False
+
+
+def torch_file() -> str:
+    import torch
+
+    return str(torch.__file__)
 
 
 def _preload(extra: tuple[str, ...] = ()) -> None:
@@ -81,11 +103,9 @@ class Template:
         self.children: dict[int, dict[str, Any]] = {}
         self.statuses: dict[int, int] = {}
 
-    def run(self) -> None:
-        from grader.sandbox import available_isolation
-
+    def run(self, isolation: str) -> None:
         self.send({"ready": True, "pid": os.getpid(), "versions": _versions(),
-                   "isolation": available_isolation()})
+                   "isolation": isolation})
         while True:
             try:
                 data = self.ctrl.recv(MAX_CONTROL_MESSAGE)
@@ -254,12 +274,18 @@ def main() -> None:
     """Entry point: ``python -m grader.executor.template FD``."""
     ctrl = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from grader.sandbox import become_subreaper, prctl_pdeathsig
+    from grader.sandbox import available_isolation, become_subreaper, prctl_pdeathsig
 
     prctl_pdeathsig()
     become_subreaper()
-    _preload(tuple(sys.argv[2:]))
-    Template(ctrl).run()
+    isolation = available_isolation()
+    extra = tuple(a for a in sys.argv[2:] if a != PROCESS_LEVEL)
+    if (isolation == "process" or PROCESS_LEVEL in sys.argv[2:]) and _python_unreadable():
+        # Without a namespace to re-attach it, the sandbox uid cannot import from this
+        # Python later: import what torch's global-state setters load lazily, now.
+        extra += LAZY_STATE_MODULES
+    _preload(extra)
+    Template(ctrl).run(isolation)
 
 
 if __name__ == "__main__":
