@@ -126,6 +126,17 @@ def versions(homework: Homework, template_info: dict[str, Any] | None = None) ->
             "suite": homework.suite_version()}
 
 
+def _forget_suite_modules(homework: Homework) -> None:
+    """Drop a suite's test modules from ``sys.modules``: pytest's importlib mode names them
+    by their path under the suite (``public.test_mlp``), so hw3's would stand in for hw4's when
+    one process runs both (``grade verify``)."""
+    root = str(homework.tests_dir.resolve()) + os.sep
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and os.path.realpath(path).startswith(root):
+            del sys.modules[name]
+
+
 def _warm_judge() -> None:
     """Pay the judge's first-autograd cost (it imports sympy) while the template starts."""
     import torch
@@ -170,7 +181,11 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
     plugin = GraderPlugin(homework, settings, template, feed, done, sandbox)
     if not homework.tests_dir.is_dir():
         raise ConfigError(f"{homework.tests_dir} does not exist: the suite of {homework.id}")
-    code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
+    _forget_suite_modules(homework)
+    try:
+        code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
+    finally:
+        _forget_suite_modules(homework)
     if plugin.collect_errors:
         raise ConfigError(f"the test suite of {homework.id} does not load:\n"
                           + "\n".join(plugin.collect_errors))
