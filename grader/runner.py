@@ -51,8 +51,8 @@ def _keep_paths(course_root: Path) -> list[str]:
     """The Python installation and the grader package, visible read-only in the sandbox.
 
     Only the interpreter's prefixes, its site-packages and the grader package: never a folder
-    that holds the course (solutions, tests), a scratch area (``/tmp``, which a script run from
-    there puts on ``sys.path``) or ``/``.
+    that holds the course (solutions, tests), a scratch area itself (``/tmp``, which a script
+    run from there puts on ``sys.path``) or ``/``.
     """
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     keep = set(prefixes) | {os.path.dirname(os.path.realpath(sys.executable)),
@@ -65,9 +65,10 @@ def _keep_paths(course_root: Path) -> list[str]:
 
     def allowed(path: str) -> bool:
         inside = path + os.sep
+        # A folder inside a scratch area is fine (a course cloned under /tmp keeps its .venv
+        # there); a scratch area itself, or a folder holding one or the course, is not.
         return (path != "/" and not root.startswith(inside)
-                and not any(s.startswith(inside) or inside.startswith(s + os.sep) or path == s
-                            for s in _SCRATCH))
+                and not any((s + os.sep).startswith(inside) for s in _SCRATCH))
 
     return sorted(p for p in keep if allowed(p))
 

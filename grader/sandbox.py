@@ -220,6 +220,9 @@ def _build_mounts(config: dict[str, Any]) -> None:
     for path in SCRATCH:  # the scratch areas stay writable
         if os.path.isdir(path):
             _set_readonly(path, False)
+    for path, _ in kept:  # but not what was kept inside one (a course cloned under /tmp)
+        if any(path.startswith(s + "/") for s in SCRATCH):
+            _set_readonly(path, True)
 
 
 def confine(config: dict[str, Any]) -> int | None:
