@@ -29,7 +29,7 @@ from _pytest.reports import TestReport
 from grader.compare import Mismatch
 from grader.config import Settings
 from grader.course import Homework
-from grader.errors import StudentFailure
+from grader.errors import GraderError, StudentFailure
 from grader.executor.client import Executor, ExecutorSpec, Template
 from grader.forbidden import scan_forbidden
 from grader.proxy import Student
@@ -129,13 +129,14 @@ class GraderPlugin:
 
     def __init__(self, homework: Homework, settings: Settings, template: Template,
                  feed: Iterable[Prepared], on_done: Callable[[SubmissionRun, list[Any]], None],
-                 sandbox: dict[str, Any]) -> None:
+                 sandbox: Callable[[], dict[str, Any]]) -> None:
         self.homework = homework
         self.run_settings = settings
         self.template = template
         self.feed = feed
         self.on_done = on_done
-        self.sandbox = sandbox
+        self.sandbox = sandbox  # called at the first executor: it waits for the template
+        self.fatal: GraderError | None = None
         self.current: SubmissionRun | None = None
         self.items: list[pytest.Item] = []
         self.collect_errors: list[str] = []
@@ -219,13 +220,16 @@ class GraderPlugin:
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
         if self.collect_errors:
             return True  # reported by the runner, which raises ConfigError
-        for prepared in self.feed:
-            self.run_one(session, prepared)
+        try:
+            for prepared in self.feed:
+                self.run_one(session, prepared)
+        except GraderError as err:  # reported by the runner once pytest has finished
+            self.fatal = err
         return True
 
     def run_one(self, session: pytest.Session, prepared: Prepared) -> None:
         spec = ExecutorSpec(submission=prepared.executor_spec(), harness=self.harness,
-                            sandbox=self.sandbox, import_timeout_s=self.run_settings.import_timeout_s,
+                            sandbox=self.sandbox(), import_timeout_s=self.run_settings.import_timeout_s,
                             max_reply_bytes=self.run_settings.max_reply_mb << 20)
         executor = Executor(self.template, spec)
         self.current = SubmissionRun(prepared, self.homework, self.run_settings, executor,

@@ -154,10 +154,17 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
     Calls ``on_result(result, student_log)`` after each; returns the isolation level used.
     """
     _warm_judge()
-    info = template.ready()
-    isolation = choose_isolation(settings.isolation, info.get("isolation", "process"))
-    sandbox = sandbox_config(settings, course_root, isolation, slot)
-    vers = versions(homework, info)
+    ready: dict[str, Any] = {}
+
+    def setup() -> dict[str, Any]:
+        """Wait for the template only when the first executor is needed, so the suite is
+        collected while torch is still importing there."""
+        if not ready:
+            info = template.ready()
+            isolation = choose_isolation(settings.isolation, info.get("isolation", "process"))
+            ready.update(isolation=isolation, versions=versions(homework, info),
+                         sandbox=sandbox_config(settings, course_root, isolation, slot))
+        return ready
 
     def done(run: SubmissionRun, items: list[pytest.Item]) -> None:
         order = [(i.nodeid, i.get_closest_marker("part").args[0],  # type: ignore[union-attr]
@@ -170,7 +177,7 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
             assignment=homework.id,
             submission={"id": prepared.id, "path": prepared.path, "sha256": prepared.sha256},
             score=score, max_score=max_score, status="graded", device=settings.device,
-            isolation=isolation, versions=vers,
+            isolation=ready["isolation"], versions=ready["versions"],
             duration_s=round(time.perf_counter() - run.started, 3), tests=tests,
             left_out=prepared.left_out, parts_order=tuple(p.name for p in homework.parts))
         log = run.executor.log_tail()
@@ -179,7 +186,7 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
                 "\n".join(run.internal_errors)
         on_result(result, log)
 
-    plugin = GraderPlugin(homework, settings, template, feed, done, sandbox)
+    plugin = GraderPlugin(homework, settings, template, feed, done, lambda: setup()["sandbox"])
     if not homework.tests_dir.is_dir():
         raise ConfigError(f"{homework.tests_dir} does not exist: the suite of {homework.id}")
     _forget_suite_modules(homework)
@@ -187,9 +194,11 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
         code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
     finally:
         _forget_suite_modules(homework)
+    if plugin.fatal is not None:
+        raise plugin.fatal
     if plugin.collect_errors:
         raise ConfigError(f"the test suite of {homework.id} does not load:\n"
                           + "\n".join(plugin.collect_errors))
     if code in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
         raise ConfigError(f"pytest could not run the suite of {homework.id} (exit {int(code)})")
-    return isolation
+    return str(setup()["isolation"])
