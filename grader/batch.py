@@ -83,9 +83,10 @@ def _visible(path: Path) -> bool:
 
 def _folder_entries(folder: Path) -> list[Entry]:
     entries = []
+    # Every visible entry is a student's: one that is not a .py, a notebook or a folder is
+    # recorded as unreadable with its message, never skipped in silence.
     for path in sorted(p for p in folder.iterdir() if _visible(p)):
-        if path.is_dir() or path.suffix in (".py", ".ipynb"):
-            entries.append(Entry(safe_id(path.stem if path.is_file() else path.name), path))
+        entries.append(Entry(safe_id(path.name if path.is_dir() else path.stem), path))
     return entries
 
 

@@ -99,6 +99,7 @@ def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: 
 
 def _pytest_args(homework: Homework, settings: Settings) -> list[str]:
     return [str(homework.tests_dir), "-p", "no:terminal", "-p", "no:cacheprovider",
+            "-p", "no:logging",
             "-p", "no:randomly", "-p", "no:xdist", "-c", os.devnull,
             "--rootdir", str(homework.tests_dir), "--import-mode=importlib",
             "--timeout", str(settings.test_timeout_s), "-W", "ignore::DeprecationWarning",
@@ -131,10 +132,10 @@ def _forget_suite_modules(homework: Homework) -> None:
     """Drop a suite's test modules from ``sys.modules``: pytest's importlib mode names them
     by their path under the suite (``public.test_mlp``), so hw3's would stand in for hw4's when
     one process runs both (``grade verify``)."""
-    root = str(homework.tests_dir.resolve()) + os.sep
+    roots = (str(homework.tests_dir) + os.sep, str(homework.tests_dir.resolve()) + os.sep)
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
-        if path and os.path.realpath(path).startswith(root):
+        if isinstance(path, str) and path.startswith(roots):
             del sys.modules[name]
 
 

@@ -76,7 +76,9 @@ def test_discover_folder(tmp_path: Path) -> None:
     (subs / "notes.txt").write_text("")
     entries, layout = discover(subs, tmp_path / "out")
     assert layout == "folder"
-    assert [e.student for e in entries] == ["ann", "bo_b", "carl"]
+    # Hidden files are skipped; any other entry is a student's (notes.txt is then recorded
+    # as unreadable, never dropped in silence).
+    assert [e.student for e in entries] == ["ann", "bo_b", "carl", "notes"]
 
 
 def test_discover_duplicate_student(tmp_path: Path) -> None:

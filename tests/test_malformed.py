@@ -200,3 +200,28 @@ def test_namespace_request_without_namespaces() -> None:
     with pytest.raises(UsageError, match="--isolation namespace is not available"):
         choose_isolation("namespace", "process")
     assert choose_isolation("auto", "process") == "process"
+
+
+@pytest.mark.slow
+def test_batch_over_every_malformed_entry_gives_one_result_each(tmp_path: Path) -> None:
+    """A batch over a folder mixing every malformed entry and one good submission finishes
+    with one result per student: `unreadable` with the one-line message, or `graded`."""
+    import shutil
+
+    from grader.batch import grade_batch
+
+    subs = tmp_path / "subs"
+    shutil.copytree(MALFORMED, subs, symlinks=True, ignore=shutil.ignore_patterns("README.md"))
+    shutil.copy(ROOT / "solutions" / "hw2" / "gradients.py", subs / "good.py")
+    out = tmp_path / "out"
+    summary = grade_batch("hw2", subs, out, course=ROOT, jobs=1, progress=False)
+    results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
+    students = {Path(e).stem for e in os.listdir(subs)}
+    assert set(results) == students
+    assert summary.total == len(students)
+    assert results["good"]["status"] == "graded" and results["good"]["score"] == 15
+    for entry, words in EXPECTED.items():
+        result = results[Path(entry).stem]
+        assert result["status"] == "unreadable", (entry, result["status"])
+        _one_line(result["message"])
+        assert words in result["message"], (entry, result["message"])
