@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import traceback
 import time
+import traceback
 import types
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import pytest
 import torch
@@ -264,7 +264,7 @@ class GraderPlugin:
                 run.internal_errors.append(f"{item.nodeid}:\n" + "".join(
                     traceback.format_exception(excinfo.value, limit=-6)))
         longrepr: Any = None
-        outcome = "passed"
+        outcome: Literal["passed", "failed", "skipped"] = "passed"
         if excinfo is not None:
             if isinstance(excinfo.value, pytest.skip.Exception):
                 outcome = "skipped"
@@ -272,8 +272,9 @@ class GraderPlugin:
             else:
                 outcome = "failed"
                 longrepr = f"{status}: {message}"
+        when = cast(Literal["setup", "call", "teardown"], call.when)
         return TestReport(item.nodeid, item.location, {k: 1 for k in item.keywords}, outcome,
-                          longrepr, call.when, duration=call.duration, start=call.start,
+                          longrepr, when, duration=call.duration, start=call.start,
                           stop=call.stop, user_properties=item.user_properties)
 
 

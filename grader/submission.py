@@ -140,7 +140,8 @@ def _notebook_source(path: Path, text: str) -> tuple[str, list[str]]:
     try:
         version = json.loads(text).get("nbformat")
     except (ValueError, AttributeError, RecursionError):
-        raise SubmissionError(f"{path}: not a valid notebook (the JSON is invalid or truncated); expected a Jupyter notebook saved by Jupyter (nbformat 4)") from None
+        raise SubmissionError(f"{path}: not a valid notebook (the JSON is invalid or truncated); "
+                              "expected a notebook saved by Jupyter (nbformat 4)") from None
     if not isinstance(version, int) or version < 3:
         raise SubmissionError(f"{path}: notebook format {version!r} is too old; open and save it "
                               "in Jupyter (format 4) and submit again")
@@ -180,7 +181,8 @@ def _pick_file(folder: Path, hw: Homework) -> Path:
     places = [folder, folder / hw.id, folder / "assignments" / hw.id]
     found = [p / n for p in places for n in names if (p / n).is_file() or (p / n).is_symlink()]
     if len(found) > 1:
-        raise SubmissionError(f"{folder}: two candidate files ({', '.join(str(f.relative_to(folder)) for f in found)}); "
+        listed = ", ".join(str(f.relative_to(folder)) for f in found)
+        raise SubmissionError(f"{folder}: two candidate files ({listed}); "
                               f"keep only one {hw.file} or notebook")
     if found:
         return found[0]

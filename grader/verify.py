@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.api import grade_prepared, homework_settings, open_template, check_device
+from grader.api import check_device, grade_prepared, homework_settings, open_template
 from grader.course import Course, Homework
 from grader.errors import ConfigError
 from grader.results import SubmissionResult

@@ -101,7 +101,7 @@ class _Targets:
         if hit:
             return hit
         module = getattr(func, "__module__", None) or ""
-        for prefix, name in self.prefixes:
+        for prefix, _ in self.prefixes:
             if module == prefix or module.startswith(prefix + "."):
                 return f"{module}.{getattr(func, '__name__', '?')}"
         return None
