@@ -86,7 +86,10 @@ class SubmissionResult:
             if not tests:
                 continue
             status = min((t.status for t in tests), key=_PART_ORDER.index)
-            failing = next((t for t in tests if t.status == status and status != "passed"), None)
+            # A public test's message shows values; a hidden one only summary numbers.
+            candidates = [t for t in tests if t.status == status and status != "passed"]
+            failing = next((t for t in candidates if t.visibility == "public"),
+                           candidates[0] if candidates else None)
             out.append(PartResult(
                 name=name, points=round(sum(t.points for t in tests), 4),
                 max_points=round(sum(t.max_points for t in tests), 4), status=status,
