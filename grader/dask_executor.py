@@ -3,7 +3,7 @@
 The driver (the ``grade batch`` process) submits one task per submission and writes each
 result as it streams back (``as_completed``) into the same ``DIR/results/`` as the local pool.
 On each Dask worker process, the task hands the submission to a long-lived judge subprocess
-(``python -m grader.batch --worker``), started on the first task and reused after, so the
+(``python -m grader.pool --worker``), started on the first task and reused after, so the
 suite is collected once per worker and executors fork from that judge's template (torch
 already imported). A worker that dies mid-task has its task rescheduled by the scheduler; a
 task whose judge died is retried once, then recorded with status ``error``.
@@ -39,7 +39,7 @@ class _WorkerJudge:
     """The judge subprocess of one Dask worker process."""
 
     def __init__(self, course_root: str, hw_id: str, overrides: dict[str, Any]) -> None:
-        cmd = [sys.executable, "-m", "grader.batch", "--worker", "--course", course_root,
+        cmd = [sys.executable, "-m", "grader.pool", "--worker", "--course", course_root,
                "--homework", hw_id, "--overrides", json.dumps(overrides),
                "--slot", str(os.getpid() % 1000)]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
