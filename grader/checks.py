@@ -21,7 +21,7 @@ import torch
 from grader.compare import Hint, Mismatch, assert_close
 from grader.proxy import CallResult, ModuleResult, Student
 
-__all__ = ["check_function", "check_module", "reference_grads", "upcast"]
+__all__ = ["check_function", "check_module", "reference_grads", "upcast", "vjp_objective"]
 
 
 def upcast(value: Any, *, requires_grad: bool = False) -> Any:
@@ -73,14 +73,24 @@ def _map_tensors(value: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
     return value
 
 
+def vjp_objective(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """``Σ (output * upstream).sum()``: its gradient is the vector-Jacobian product for these
+    upstream gradients, bit for bit, and a scalar needs no grad_outputs (whose shape check
+    imports sympy: half a second on the first call)."""
+    terms = [(o * u.to(o.dtype)).sum() for o, u in pairs]
+    total = terms[0]
+    for term in terms[1:]:  # not torch.stack: the outputs may differ in dtype
+        total = total + term
+    return total
+
+
 def reference_grads(outputs: Any, upstream: Any, leaves: list[tuple[str, torch.Tensor]],
                     ) -> dict[str, torch.Tensor]:
     """Gradients of a reference's outputs (weighted by ``upstream``) per input path."""
     pairs = [(o, u) for o, u in zip(_flat(outputs), _flat(upstream)) if o.requires_grad]
     if not pairs:
         return {p: torch.zeros_like(t) for p, t in leaves}
-    grads = torch.autograd.grad([o for o, _ in pairs], [t for _, t in leaves],
-                                [u for _, u in pairs], allow_unused=True)
+    grads = torch.autograd.grad(vjp_objective(pairs), [t for _, t in leaves], allow_unused=True)
     return {p: (g if g is not None else torch.zeros_like(t)) for (p, t), g in zip(leaves, grads)}
 
 
@@ -245,7 +255,8 @@ def _check_step(name: str, i: int, ref: torch.nn.Module, result: ModuleResult,
     if up is not None:
         params = [(n, p) for n, p in ref.named_parameters() if p.requires_grad]
         leaves = [(f"inputs[{j}]", t) for j, t in enumerate(xs)] + params
-        grads = torch.autograd.grad([out], [t for _, t in leaves], [up], allow_unused=True)
+        grads = torch.autograd.grad(vjp_objective([(out, up)]), [t for _, t in leaves],
+                                    allow_unused=True)
         for (path, t), g in zip(leaves, grads):
             want = g if g is not None else torch.zeros_like(t)
             source = got.get("input_grads", {}) if path.startswith("inputs") else \

@@ -123,9 +123,13 @@ def _backward(outputs: Any, upstream: Any, leaves: list[tuple[str, torch.Tensor]
     if not usable or not leaves:
         return {p: None for p, _ in leaves}, "no_history" if pairs else "no_output"
     try:
-        grads = torch.autograd.grad([o for o, _ in usable],
-                                    [t for _, t in leaves],
-                                    [u.to(o.dtype) for o, u in usable], allow_unused=True)
+        # The gradient of Σ (o * u).sum() is the vector-Jacobian product for upstream u, bit
+        # for bit; a scalar needs no grad_outputs, whose shape check imports sympy.
+        terms = [(o * u.to(o.dtype)).sum() for o, u in usable]
+        objective = terms[0]
+        for term in terms[1:]:  # not torch.stack: the outputs may differ in dtype
+            objective = objective + term
+        grads = torch.autograd.grad(objective, [t for _, t in leaves], allow_unused=True)
     except BaseException as exc:  # noqa: B036 - the student's backward may raise anything
         from grader.executor.child import error_record
 

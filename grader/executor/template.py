@@ -28,8 +28,7 @@ PRELOAD = (
     "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
     "torch.optim.lr_scheduler", "torch.autograd", "torch.autograd.functional", "torch.func",
     "torch.linalg", "torch.utils.data", "torch.distributions", "torch.testing",
-    # The first autograd.grad imports these (sympy through symbolic shapes): half a second.
-    "torch.fx.experimental.symbolic_shapes", "torch.nested._internal.nested_tensor",
+    "torch.nested._internal.nested_tensor",
     "numpy", "math", "cmath", "random", "itertools", "functools", "collections",
     "collections.abc", "typing", "dataclasses", "operator", "statistics", "copy", "time",
     "enum", "abc", "string", "re", "fractions", "decimal", "numbers", "warnings", "inspect",
@@ -39,7 +38,8 @@ PRELOAD = (
 MAX_CONTROL_MESSAGE = 1 << 16
 PROCESS_LEVEL = "--process-level"
 # torch.use_deterministic_algorithms and friends import inductor's config (1.7 s) on first use.
-LAZY_STATE_MODULES = ("torch._inductor.config",)
+# An autograd.grad or backward with explicit grad_outputs imports sympy (half a second).
+LAZY_STATE_MODULES = ("torch._inductor.config", "torch.fx.experimental.symbolic_shapes")
 
 
 def _python_unreadable() -> bool:

@@ -26,7 +26,7 @@ def softmax_jacobian(a: torch.Tensor) -> torch.Tensor:
 
 def softmax_backward(p: torch.Tensor, grad_p: torch.Tensor) -> torch.Tensor:
     a = p.detach().log().requires_grad_(True)
-    (g,) = torch.autograd.grad(torch.softmax(a, -1), a, grad_p)
+    (g,) = torch.autograd.grad((torch.softmax(a, -1) * grad_p).sum(), a)
     return g
 
 
