@@ -58,10 +58,8 @@ def check_device(settings: Settings) -> None:
 def open_template(homework: Homework | None = None,
                   settings: Settings | None = None) -> Iterator[Template]:
     """A template process for the duration of a block (torch imports there meanwhile)."""
-    preload = homework.preload if homework else ()
-    if settings is not None and settings.isolation == "process":
-        preload += ("--process-level",)
-    template = Template(preload=preload)
+    template = Template(preload=homework.preload if homework else (),
+                        process_level=settings is not None and settings.isolation == "process")
     try:
         yield template
     finally:

@@ -11,7 +11,6 @@ The course root is found by walking up from the current directory to the first f
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,7 +161,3 @@ def load_course(root: Path | None = None) -> Course:
     return Course(root=root, name=str(data.get("course", {}).get("name", root.name)),
                   homeworks=homeworks, settings=settings)
 
-
-def is_course(path: Path) -> bool:
-    """Whether ``path`` holds a course manifest."""
-    return (path / MANIFEST).is_file() and os.access(path / MANIFEST, os.R_OK)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import socket
 import struct
 from typing import Any
@@ -228,10 +227,3 @@ def recv_frame(sock: socket.socket, *, max_bytes: int) -> tuple[dict[str, Any], 
     body = struct.pack(">I", _) + _recv_exact(sock, total - 4)
     return unpack_frame(body)
 
-
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte to a file descriptor (used where only a raw fd is at hand)."""
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]

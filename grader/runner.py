@@ -23,7 +23,7 @@ from grader.errors import ConfigError, UsageError
 from grader.executor.client import Template
 from grader.plugin import GraderPlugin, SubmissionRun, weight_of
 from grader.results import SubmissionResult
-from grader.sandbox import claim_uid
+from grader.sandbox import SCRATCH, claim_uid
 from grader.scoring import score_tests, total
 from grader.submission import Prepared
 
@@ -42,9 +42,6 @@ def choose_isolation(requested: str, available: str) -> str:
                          "namespaces are blocked); enable them (see the README) or use "
                          "--isolation process")
     return requested
-
-
-_SCRATCH = ("/tmp", "/dev/shm", "/var/tmp")
 
 
 def _keep_paths(course_root: Path) -> list[str]:
@@ -68,7 +65,7 @@ def _keep_paths(course_root: Path) -> list[str]:
         # A folder inside a scratch area is fine (a course cloned under /tmp keeps its .venv
         # there); a scratch area itself, or a folder holding one or the course, is not.
         return (path != "/" and not root.startswith(inside)
-                and not any((s + os.sep).startswith(inside) for s in _SCRATCH))
+                and not any((s + os.sep).startswith(inside) for s in SCRATCH))
 
     return sorted(p for p in keep if allowed(p))
 
@@ -139,14 +136,6 @@ def _forget_suite_modules(homework: Homework) -> None:
             del sys.modules[name]
 
 
-def _warm_judge() -> None:
-    """Pay the judge's first-autograd cost (it imports sympy) while the template starts."""
-    import torch
-
-    x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    torch.autograd.grad((x * 2).sum(), x)
-
-
 def run_suite(homework: Homework, settings: Settings, template: Template,
               feed: Iterable[Prepared], on_result: Callable[[SubmissionResult, str], None],
               *, course_root: Path, slot: int = 0) -> str:
@@ -154,7 +143,6 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
 
     Calls ``on_result(result, student_log)`` after each; returns the isolation level used.
     """
-    _warm_judge()
     ready: dict[str, Any] = {}
 
     def setup() -> dict[str, Any]:

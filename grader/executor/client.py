@@ -54,17 +54,19 @@ class Template:
     """A running template process (torch imported) that forks executors on request."""
 
     def __init__(self, *, env: dict[str, str] | None = None,
-                 preload: tuple[str, ...] = ()) -> None:
+                 preload: tuple[str, ...] = (), process_level: bool = False) -> None:
         """Launch the template at once; torch imports there while the judge gets ready.
 
         ``preload`` names extra modules a homework's code needs (``torch._dynamo``, which the
         first optimizer imports and which costs a second and a half), imported before any fork.
+        ``process_level`` says the run asked for process isolation, so the template also
+        imports what the sandbox uid could not import later from an unreadable Python.
         """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.ctrl = ours
         self.proc = subprocess.Popen(
             [sys.executable, "-P", "-m", "grader.executor.template", str(theirs.fileno()),
-             *preload],
+             *preload, *(["--process-level"] if process_level else [])],
             pass_fds=[theirs.fileno()], env=_template_env() if env is None else env,
             stdin=subprocess.DEVNULL, cwd="/",
             start_new_session=True,
