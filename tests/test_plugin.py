@@ -207,3 +207,67 @@ def test_bad_suite_is_a_config_error(course):
     assert "test_unknown_part" in text and "'quadruple'" in text
     assert "test_public_uses_reference: a public test may not use the `reference` fixture" \
         in text
+
+
+@pytest.mark.slow
+def test_tests_that_need_pytest_still_run_through_it(course):
+    """Plain tests are called directly; one with a conftest fixture, a skip mark or a
+    ``request`` argument goes through pytest's protocol and keeps its meaning."""
+    public = course / "reference_tests/hwx/public"
+    (public / "conftest.py").write_text(textwrap.dedent('''
+        import pytest
+        import torch
+
+
+        @pytest.fixture
+        def four():
+            return torch.full((4,), 4.0, dtype=torch.float64)
+        '''))
+    (public / "test_more.py").write_text(textwrap.dedent('''
+        import pytest
+
+        from grader.checks import check_function
+
+
+        @pytest.mark.part("double")
+        def test_with_conftest_fixture(student, four):
+            check_function(student, "double", lambda x: 2 * x, four)
+
+
+        @pytest.mark.part("double")
+        @pytest.mark.skip(reason="not this year")
+        def test_skipped(student):
+            raise AssertionError("a skipped test ran")
+
+
+        @pytest.mark.part("triple")
+        def test_with_request(student, request):
+            assert request.node.name == "test_with_request"
+        '''))
+    tests = by_name(check_submission("hwx", course / "subs/tricky.py", course=course).result)
+    assert tests["test_with_conftest_fixture"].status == "passed"
+    assert tests["test_skipped"].status == "skipped"
+    assert tests["test_with_request"].status == "passed"
+    assert tests["test_triple"].status == "failed"  # a direct one, beside them
+
+
+@pytest.mark.slow
+def test_a_direct_test_past_its_time_limit_times_out(course):
+    (course / "course.toml").write_text(COURSE_TOML.replace("request_timeout_s = 10",
+                                                            "request_timeout_s = 10\n"
+                                                            "test_timeout_s = 1"))
+    (course / "reference_tests/hwx/public/test_slow.py").write_text(textwrap.dedent('''
+        import time
+
+        import pytest
+
+
+        @pytest.mark.part("triple")
+        def test_judge_side_loop(student):
+            time.sleep(30)
+        '''))
+    result = check_submission("hwx", course / "solutions/hwx", course=course).result
+    slow = by_name(result)["test_judge_side_loop"]
+    assert slow.status == "timeout" and "time limit" in slow.message
+    assert slow.duration_s < 5
+    assert by_name(result)["test_double"].status == "passed"
