@@ -159,3 +159,21 @@ def test_protocol_has_no_pickle_path():
     assert not imported & {"pickle", "marshal", "dill", "cloudpickle", "shelve"}
     called = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
     assert not called & {"torch.load", "eval", "exec", "pickle.loads"}
+
+
+def test_tensor_blob_is_safetensors_for_every_shape():
+    """The blob is written by the grader and read by the safetensors library: scalars, empty
+    tensors, views and half-precision types come back exactly, in safetensors' format."""
+    from safetensors.torch import load
+
+    tensors = {"scalar": torch.tensor(2.5, dtype=torch.float64), "empty": torch.zeros(0, 3),
+               "view": torch.arange(12.0).reshape(3, 4).t(), "bf16": torch.randn(5).bfloat16(),
+               "half": torch.randn(2, 2).half(), "bool": torch.tensor([True, False, True])}
+    frame = protocol.pack_frame({"k": 1}, tensors)
+    (hlen,) = struct.unpack(">I", frame[8:12])
+    blob = frame[12 + hlen:]
+    (n,) = struct.unpack("<Q", blob[:8])
+    assert n % 8 == 0 and json.loads(blob[8:8 + n])["bf16"]["dtype"] == "BF16"
+    for name, got in load(blob).items():
+        want = tensors[name]
+        assert got.dtype == want.dtype and got.shape == want.shape and torch.equal(got, want), name
