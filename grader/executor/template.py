@@ -98,14 +98,18 @@ def _versions() -> dict[str, str]:
 class Template:
     """The template's command loop and the executors it has forked."""
 
-    def __init__(self, ctrl: socket.socket) -> None:
+    def __init__(self, ctrl: socket.socket, isolation: str) -> None:
+        from grader.sandbox import PidNamespaces
+
         self.ctrl = ctrl
+        self.isolation = isolation
         self.children: dict[int, dict[str, Any]] = {}
         self.statuses: dict[int, int] = {}
+        self.pid_namespaces = PidNamespaces() if isolation == "namespace" else None
 
-    def run(self, isolation: str) -> None:
+    def run(self) -> None:
         self.send({"ready": True, "pid": os.getpid(), "versions": _versions(),
-                   "isolation": isolation})
+                   "isolation": self.isolation})
         while True:
             try:
                 data = self.ctrl.recv(MAX_CONTROL_MESSAGE)
@@ -142,21 +146,29 @@ class Template:
 
     def cmd_spawn(self, cmd: dict[str, Any]) -> None:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        config = dict(cmd["config"])
+        ns = self.pid_namespaces if config.get("isolation") == "namespace" else None
+        config["pid_namespace_init"] = ns is not None and ns.enter()
         pid = os.fork()
         if pid == 0:
             self.ctrl.close()
             parent_end.close()
-            _executor_main(child_end, cmd["config"])
+            if self.pid_namespaces is not None:
+                self.pid_namespaces.close()
+            _executor_main(child_end, config)
             os._exit(0)
+        if config["pid_namespace_init"]:
+            ns.leave()  # type: ignore[union-attr]
         child_end.close()
         self.children[pid] = cmd["config"]
         self.send({"ok": True, "pid": pid}, [parent_end.fileno()])
         parent_end.close()
 
     def cmd_kill(self, cmd: dict[str, Any]) -> None:
-        pid = int(cmd["pid"])
-        self._kill(pid)
+        """Answer first, then kill: the judge goes on with its next test or submission while
+        the executor's memory is torn down; the next command waits for that here."""
         self.send({"ok": True})
+        self._kill(int(cmd["pid"]))
 
     def _kill(self, pid: int) -> None:
         config = self.children.pop(pid, None)
@@ -285,7 +297,7 @@ def main() -> None:
         # Python later: import what torch's global-state setters load lazily, now.
         extra += LAZY_STATE_MODULES
     _preload(extra)
-    Template(ctrl).run(isolation)
+    Template(ctrl, isolation).run()
 
 
 if __name__ == "__main__":
