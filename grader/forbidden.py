@@ -18,10 +18,24 @@ __all__ = ["scan_forbidden"]
 _GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
 
 
-def _aliases(nodes: Iterable[ast.AST]) -> dict[str, str]:
+class _Walks:
+    """Every node under each top-level definition, listed once: parts share helpers, and
+    walking the same trees again for each part was most of the scan's time."""
+
+    def __init__(self) -> None:
+        self.cache: dict[int, list[ast.AST]] = {}
+
+    def __call__(self, node: ast.AST) -> list[ast.AST]:
+        found = self.cache.get(id(node))
+        if found is None:
+            found = self.cache[id(node)] = list(ast.walk(node))
+        return found
+
+
+def _aliases(nodes: Iterable[ast.AST], walk: _Walks) -> dict[str, str]:
     names: dict[str, str] = {}
     for node in nodes:
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, ast.Import):
                 for alias in sub.names:
                     if alias.asname:
@@ -68,7 +82,7 @@ def _top_level(tree: ast.Module) -> dict[str, ast.AST]:
     return found
 
 
-def _reachable(start: str, defs: dict[str, ast.AST]) -> list[ast.AST]:
+def _reachable(start: str, defs: dict[str, ast.AST], walk: _Walks) -> list[ast.AST]:
     seen: set[str] = set()
     todo = [start]
     nodes = []
@@ -78,13 +92,14 @@ def _reachable(start: str, defs: dict[str, ast.AST]) -> list[ast.AST]:
             continue
         seen.add(name)
         nodes.append(defs[name])
-        for sub in ast.walk(defs[name]):
+        for sub in walk(defs[name]):
             if isinstance(sub, ast.Name) and sub.id in defs:
                 todo.append(sub.id)
     return nodes
 
 
-def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[str]) -> list[str]:
+def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[str],
+                walk: _Walks) -> list[str]:
     method_patterns = [p for p in patterns if p.startswith("torch.Tensor.")]
     hits: list[str] = []
 
@@ -94,8 +109,9 @@ def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[st
 
     for node in nodes:
         # Only whole dotted chains: `torch.autograd` inside `torch.autograd.no_grad` is no hit.
-        inner = {id(sub.value) for sub in ast.walk(node) if isinstance(sub, ast.Attribute)}
-        for sub in ast.walk(node):
+        subs = walk(node)
+        inner = {id(sub.value) for sub in subs if isinstance(sub, ast.Attribute)}
+        for sub in subs:
             if isinstance(sub, (ast.Attribute, ast.Name)) and id(sub) not in inner:
                 name = _dotted(sub, aliases)
                 if name and _matches(name, patterns):
@@ -119,14 +135,16 @@ def scan_forbidden(source: str, parts: dict[str, list[str]]) -> dict[str, list[s
     except (SyntaxError, ValueError):
         return {}
     defs = _top_level(tree)
-    module_aliases = _aliases(n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)))
+    walk = _Walks()
+    module_aliases = _aliases((n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))),
+                              walk)
     found: dict[str, list[str]] = {}
     for part, patterns in parts.items():
         if not patterns or part not in defs:
             continue
-        nodes = _reachable(part, defs)
-        aliases = {**module_aliases, **_aliases(nodes)}
-        hits = _scan_nodes(nodes, aliases, list(patterns))
+        nodes = _reachable(part, defs, walk)
+        aliases = {**module_aliases, **_aliases(nodes, walk)}
+        hits = _scan_nodes(nodes, aliases, list(patterns), walk)
         if hits:
             found[part] = hits
     return found
