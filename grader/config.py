@@ -41,7 +41,7 @@ class Settings:
     nproc: int = 256
     """Processes and threads of the sandbox uid (only enforced when the grader runs as root)."""
     threads: int = 1
-    """torch threads inside an executor."""
+    """torch threads inside an executor, and in the judge while it grades."""
     gpu_memory_mb: int = 16384
     """GPU memory one executor may allocate (a CUDA out-of-memory beyond it fails the test)."""
     max_reply_mb: int = 64

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 import grader
 from grader.config import Settings
@@ -179,9 +180,15 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
     if not homework.tests_dir.is_dir():
         raise ConfigError(f"{homework.tests_dir} does not exist: the suite of {homework.id}")
     _forget_suite_modules(homework)
+    # The references get the executor's thread count too: with torch's default (every core)
+    # in each judge, judges and executors oversubscribe the cores and OpenMP's spinning
+    # threads make a batch several times slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(settings.threads)
     try:
         code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
     finally:
+        torch.set_num_threads(threads)
         _forget_suite_modules(homework)
     if plugin.fatal is not None:
         raise plugin.fatal
