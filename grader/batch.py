@@ -257,8 +257,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     """Grade every submission in ``submissions`` into ``out``; see the module docstring."""
     from grader.api import check_device, homework_settings
     from grader.course import load_course
-    from grader.results import SubmissionResult
-    from grader.runner import unreadable_result
+    from grader.results import SubmissionResult, unreadable_result
 
     _check_options(rerun, fmt, executor)
     started = time.monotonic()

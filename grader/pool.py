@@ -60,7 +60,7 @@ def prepared_from_dict(data: dict[str, Any]) -> Any:
 
 def error_result(homework: Any, settings: Any, job: Job, message: str) -> Any:
     """The result of a submission the judges could not finish (status ``error``)."""
-    from grader.runner import unreadable_result
+    from grader.results import unreadable_result
 
     p = job.prepared
     base = unreadable_result(homework, student=job.student, path=p.get("path", ""),

@@ -6,10 +6,19 @@ renamed without a new schema.
 
 from __future__ import annotations
 
+import platform
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["SCHEMA", "STATUSES", "PartResult", "SubmissionResult", "TestResult"]
+import grader
+
+if TYPE_CHECKING:
+    from grader.config import Settings
+    from grader.course import Homework
+
+__all__ = ["SCHEMA", "STATUSES", "PartResult", "SubmissionResult", "TestResult",
+           "unreadable_result", "versions"]
 
 SCHEMA = "grader.result/1"
 STATUSES = ("passed", "failed", "error", "timeout", "crashed", "forbidden", "not_implemented",
@@ -116,3 +125,29 @@ class SubmissionResult:
                 if k in cls.__dataclass_fields__ and k not in ("tests", "left_out", "parts_order")}
         return cls(**keep, tests=tests, left_out=tuple(data.get("left_out", [])),
                    parts_order=parts_order)
+
+
+def versions(homework: Homework, template_info: dict[str, Any] | None = None) -> dict[str, str]:
+    """Grader, torch, Python and suite versions recorded in every result: the template's
+    when it reported them, else this environment's (read without importing torch, so a
+    batch driver never pays for it)."""
+    info = (template_info or {}).get("versions", {})
+    torch_version = info.get("torch")
+    if torch_version is None:
+        try:
+            torch_version = metadata.version("torch")
+        except metadata.PackageNotFoundError:
+            torch_version = "unknown"
+    return {"grader": grader.__version__, "torch": torch_version,
+            "python": info.get("python", platform.python_version()),
+            "suite": homework.suite_version()}
+
+
+def unreadable_result(homework: Homework, *, student: str, path: str, message: str,
+                      settings: Settings, sha256: str = "") -> SubmissionResult:
+    """The result of a submission that could not be read at all."""
+    return SubmissionResult(
+        assignment=homework.id, submission={"id": student, "path": path, "sha256": sha256},
+        score=0.0, max_score=homework.max_score, status="unreadable", device=settings.device,
+        isolation="none", versions=versions(homework), duration_s=0.0, message=message,
+        parts_order=tuple(p.name for p in homework.parts))

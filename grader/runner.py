@@ -23,12 +23,12 @@ from grader.course import Homework
 from grader.errors import ConfigError, UsageError
 from grader.executor.client import Template
 from grader.plugin import GraderPlugin, SubmissionRun, weight_of
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, versions
 from grader.sandbox import SCRATCH, claim_uid
 from grader.scoring import score_tests, total
 from grader.submission import Prepared
 
-__all__ = ["choose_isolation", "run_suite", "sandbox_config", "unreadable_result"]
+__all__ = ["choose_isolation", "run_suite", "sandbox_config"]
 
 _SYSTEM_DIRS = {"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", "dev", "proc",
                 "sys", "tmp"}
@@ -102,28 +102,6 @@ def _pytest_args(homework: Homework, settings: Settings) -> list[str]:
             "--rootdir", str(homework.tests_dir), "--import-mode=importlib",
             "--timeout", str(settings.test_timeout_s), "-W", "ignore::DeprecationWarning",
             "--ignore", str(homework.mutants_dir)]
-
-
-def unreadable_result(homework: Homework, *, student: str, path: str, message: str,
-                      settings: Settings, sha256: str = "") -> SubmissionResult:
-    """The result of a submission that could not be read at all."""
-    return SubmissionResult(
-        assignment=homework.id, submission={"id": student, "path": path, "sha256": sha256},
-        score=0.0, max_score=homework.max_score, status="unreadable", device=settings.device,
-        isolation="none", versions=versions(homework), duration_s=0.0, message=message,
-        parts_order=tuple(p.name for p in homework.parts))
-
-
-def versions(homework: Homework, template_info: dict[str, Any] | None = None) -> dict[str, str]:
-    """Grader, torch, Python and suite versions recorded in every result."""
-    import platform
-
-    import torch
-
-    info = (template_info or {}).get("versions", {})
-    return {"grader": grader.__version__, "torch": info.get("torch", torch.__version__),
-            "python": info.get("python", platform.python_version()),
-            "suite": homework.suite_version()}
 
 
 def _forget_suite_modules(homework: Homework) -> None:
