@@ -1,6 +1,6 @@
 """Benchmark: ``grade batch`` against a fresh ``python -m pytest`` per submission (the naive way).
 
-    python bench/bench_batch.py [--n 40] [--jobs 2] [--keep DIR]
+    python bench/bench_batch.py [--n 40] [--jobs 2] [--scale K] [--dask] [--keep DIR]
 
 Generates N mixed hw2 submissions (60 % correct, 20 % wrong, 10 % raising, 10 % with a
 hanging function; every third one a notebook), then, in one run:
@@ -10,10 +10,17 @@ hanging function; every third one a notebook), then, in one run:
    test file that imports the submission and compares each function with torch
    (``--jobs`` in parallel, like the batch);
 3. ``grade batch`` on the hanging ones, to price one hanging submission;
+4. the tests' own compute: the grader's hw2 suite on the solution with the student's
+   functions called in process and nothing of the isolation (``bench/own_compute.py``),
+   ``--jobs`` copies at once so the cores are as busy as in the batch;
+5. with ``--scale K``: ``grade batch`` on K copies of the non-hanging set (a class of K x
+   36), against the naive way at the rate measured in 2 (a fresh process per submission
+   costs the same for the 36th and the 360th): the throughput once start-up is amortised;
+6. with ``--dask``: ``grade batch --executor dask`` (a LocalCluster of ``--jobs`` workers) on
+   all N, and a comparison of every student's score with the local pool's.
 
-and prints the throughput of each, their ratio, the per-submission overhead of the batch above
-the tests' own compute (the naive tests' arithmetic run warm in one process), and the cost of
-a hanging submission against a correct one.
+and prints the throughput of each, their ratio, the batch's per-submission overhead above the
+tests' own compute, and the cost of a hanging submission against a correct one.
 """
 
 from __future__ import annotations
@@ -155,22 +162,19 @@ def run_naive(paths: list[Path], work: Path, jobs: int) -> tuple[float, dict[str
     return time.perf_counter() - t0, durations
 
 
-def own_compute(reps: int = 50) -> float:
-    """Seconds per submission of the naive tests' arithmetic alone, warm, in this process."""
-    import os
-    import types
-
-    os.environ["SUBMISSION"] = str(SOLUTION)
-    mod = types.ModuleType("naive_tests")
-    exec(compile(NAIVE_TEST, "naive_tests", "exec"), mod.__dict__)
-    tests = [v for k, v in vars(mod).items() if k.startswith("test_")]
-    for t in tests:
-        t()
-    start = time.perf_counter()
-    for _ in range(reps):
-        for t in tests:
-            t()
-    return (time.perf_counter() - start) / reps
+def own_compute(jobs: int, reps: int = 15) -> float:
+    """Median seconds per submission of the suite's own work on the solution (in process,
+    no isolation), with ``jobs`` copies running at once like the batch's judges."""
+    cmd = [sys.executable, str(ROOT / "bench" / "own_compute.py"), "hw2", str(SOLUTION),
+           "--reps", str(reps)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(jobs)]
+    medians = []
+    for proc in procs:
+        out, _ = proc.communicate()
+        data = json.loads(out.strip().splitlines()[-1])
+        assert data["scores"] == ["15/15"], f"the in-process run did not grade: {data}"
+        medians.append(data["median_s"])
+    return statistics.median(medians)
 
 
 def _env() -> dict[str, str]:
@@ -179,11 +183,12 @@ def _env() -> dict[str, str]:
     return dict(os.environ)
 
 
-def run_batch(folder: Path, out: Path, jobs: int) -> tuple[float, list[dict]]:
+def run_batch(folder: Path, out: Path, jobs: int, executor: str = "local",
+              ) -> tuple[float, list[dict]]:
     t = time.perf_counter()
     subprocess.run([sys.executable, "-m", "grader", "batch", "hw2", str(folder), "--out",
-                    str(out), "--jobs", str(jobs), "--format", "json", "-q"], cwd=ROOT,
-                   check=False)
+                    str(out), "--jobs", str(jobs), "--format", "json", "-q",
+                    "--executor", executor], cwd=ROOT, check=False)
     wall = time.perf_counter() - t
     results = [json.loads(p.read_text()) for p in sorted((out / "results").glob("*.json"))]
     return wall, results
@@ -193,6 +198,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--scale", type=int, default=0, metavar="K",
+                    help="also grade K copies of the non-hanging set (throughput at class size)")
+    ap.add_argument("--dask", action="store_true",
+                    help="also grade all N with --executor dask and compare the scores")
     ap.add_argument("--keep", type=Path, default=None, help="keep the files in this folder")
     args = ap.parse_args()
     work = Path(args.keep or tempfile.mkdtemp(prefix="bench-batch-"))
@@ -215,7 +224,7 @@ def main() -> None:
     py_paths = [as_py(p, naive_dir) for p in sorted(fast.iterdir())]
     n_wall, n_dur = run_naive(py_paths, naive_dir, args.jobs)
     h_wall, h_results = run_batch(hang, work / "out-hang", args.jobs)
-    compute = own_compute()
+    compute = own_compute(args.jobs)
 
     b_per = [r["duration_s"] for r in b_results]
     correct = [r["duration_s"] for r in b_results if r["submission"]["id"].endswith("correct")]
@@ -230,9 +239,10 @@ def main() -> None:
     print(f"ratio (batch throughput / naive): {b_rate / n_rate:.1f}x "
           f"(steady state, per-submission medians: "
           f"{statistics.median(n_dur.values()) / statistics.median(b_per):.1f}x)")
-    print(f"tests' own compute per submission (warm, in process): {compute * 1000:.1f} ms; "
-          f"batch overhead above it: {(statistics.median(b_per) - compute) * 1000:.0f} ms "
-          f"(median judge time per submission) / "
+    print(f"tests' own compute per submission (the suite on the solution in process, "
+          f"{args.jobs} at once): {compute * 1000:.0f} ms; batch overhead above it: "
+          f"{(statistics.median(correct) - compute) * 1000:.0f} ms (median judge time of the "
+          f"correct submissions, {statistics.median(correct) * 1000:.0f} ms) / "
           f"{(b_wall * args.jobs / n_fast - compute) * 1000:.0f} ms (wall x jobs / n, "
           "start-up included)")
     if hanging:
@@ -245,9 +255,39 @@ def main() -> None:
     for sid, score in scores.items():
         by_kind.setdefault(kinds.get(sid, "?"), []).append(score)
     print("scores by kind: " + ", ".join(f"{k} {sorted(set(v))}" for k, v in by_kind.items()))
+    if args.scale:
+        at_scale(fast, work, args.jobs, args.scale, n_rate)
+    if args.dask:
+        compare_dask(allsubs, work, args.jobs, scores)
     print(f"files kept in {work}" if args.keep else "")
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def at_scale(fast: Path, work: Path, jobs: int, copies: int, naive_rate: float) -> None:
+    """``grade batch`` on ``copies`` copies of the non-hanging set, against the naive rate."""
+    folder = work / "scale"
+    folder.mkdir()
+    for k in range(copies):
+        for p in fast.iterdir():
+            shutil.copy(p, folder / f"c{k:02d}_{p.name}")
+    n = copies * len(list(fast.iterdir()))
+    wall, results = run_batch(folder, work / "out-scale", jobs)
+    assert len(results) == n, f"{len(results)} results for {n} submissions"
+    naive = n / naive_rate
+    print(f"class of {n}: grade batch {wall:.1f} s wall ({n / wall:.1f} subs/s); the naive way "
+          f"at its measured rate {naive:.0f} s; ratio {naive / wall:.1f}x")
+
+
+def compare_dask(allsubs: Path, work: Path, jobs: int, local: dict[str, float]) -> None:
+    """Grade every submission on a Dask LocalCluster and compare scores with the local pool."""
+    d_wall, d_results = run_batch(allsubs, work / "out-dask", jobs, executor="dask")
+    dask_scores = {r["submission"]["id"]: r["score"] for r in d_results}
+    differ = sorted(s for s in local.keys() | dask_scores.keys()
+                    if local.get(s) != dask_scores.get(s))
+    print(f"dask: {len(dask_scores)} graded in {d_wall:.1f} s wall; scores identical to the "
+          f"local pool for {len(local) - len(differ)} of {len(local)}"
+          + (f"; DIFFERENT: {', '.join(differ)}" if differ else ""))
 
 
 def _request_timeout() -> float:
