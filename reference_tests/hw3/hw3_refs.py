@@ -43,7 +43,9 @@ def output_delta_formula(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 def hidden_delta(o: torch.Tensor, delta_next: torch.Tensor, w_next: torch.Tensor) -> torch.Tensor:
     """``∂E/∂a_j`` by autograd: ``a_next = σ(a) @ w_next`` has upstream gradient ``delta_next``."""
     a = torch.logit(o.detach()).requires_grad_(True)
-    (g,) = torch.autograd.grad(torch.sigmoid(a) @ w_next, a, delta_next)
+    # the gradient of a scalar, sum(a_next * delta_next): the same VJP without the
+    # grad_outputs path, which imports sympy (half a second) on first use
+    (g,) = torch.autograd.grad(((torch.sigmoid(a) @ w_next) * delta_next).sum(), a)
     return g
 
 

@@ -128,7 +128,8 @@ def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var
                                          "the running stats under torch.no_grad() or detach "
                                          "them")
     if grad:
-        want = torch.autograd.grad(y, leaves, upstream)
+        # a scalar's gradient: the same VJP without grad_outputs (which imports sympy)
+        want = torch.autograd.grad((y * upstream).sum(), leaves)
         for i, (name, g) in enumerate(zip(_BN_NAMES, want, strict=True)):
             have = result.grads.get(f"args[{i}]")
             where = f"grad of {name} in batch_norm ({mode})"
