@@ -149,7 +149,11 @@ class Template:
         config = dict(cmd["config"])
         ns = self.pid_namespaces if config.get("isolation") == "namespace" else None
         config["pid_namespace_init"] = ns is not None and ns.enter()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        finally:
+            if config["pid_namespace_init"] and (ns is not None) and os.getpid() != 1:
+                ns.leave()  # the template's later forks (reaping, probes) stay in its own
         if pid == 0:
             self.ctrl.close()
             parent_end.close()
@@ -157,8 +161,6 @@ class Template:
                 self.pid_namespaces.close()
             _executor_main(child_end, config)
             os._exit(0)
-        if config["pid_namespace_init"]:
-            ns.leave()  # type: ignore[union-attr]
         child_end.close()
         self.children[pid] = cmd["config"]
         self.send({"ok": True, "pid": pid}, [parent_end.fileno()])
