@@ -286,3 +286,29 @@ def test_dask_cluster_survives_a_killed_worker(tmp_path: Path) -> None:
                 else:
                     p.kill()
                 p.wait()
+
+
+def test_the_driver_never_imports_torch(tmp_path: Path) -> None:
+    """The judges and templates import torch; the `grade batch` process must not (two
+    seconds of CPU at the moment they need it), unreadable submissions included."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text(SOLUTION.read_text())
+    (subs / "fay.ipynb").write_text("{ not a notebook")
+    script = f"""
+import sys
+import grader.pool
+seen = {{}}
+def fake_run_local(jobs, **kwargs):
+    seen["jobs"] = [j.student for j in jobs]
+grader.pool.run_local = fake_run_local
+import grader.batch
+grader.batch.run_local = fake_run_local
+summary = grader.batch.grade_batch("hw2", {str(subs)!r}, {str(tmp_path / 'out')!r},
+                                   course={str(ROOT)!r}, progress=False, fmt="json")
+print(seen["jobs"], summary.statuses, "torch" in sys.modules)
+"""
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "['ana'] {'unreadable': 1} False"

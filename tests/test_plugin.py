@@ -271,3 +271,25 @@ def test_a_direct_test_past_its_time_limit_times_out(course):
     assert slow.status == "timeout" and "time limit" in slow.message
     assert slow.duration_s < 5
     assert by_name(result)["test_double"].status == "passed"
+
+
+@pytest.mark.slow
+def test_the_judge_grades_with_the_executor_thread_count(course):
+    """With a thread per core in every judge, judges and executors oversubscribe the cores."""
+    (course / "reference_tests/hwx/public/test_threads.py").write_text(textwrap.dedent('''
+        import pytest
+        import torch
+
+
+        @pytest.mark.part("triple")
+        def test_judge_threads(student, settings):
+            assert torch.get_num_threads() == settings.threads == 1
+        '''))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        result = check_submission("hwx", course / "solutions/hwx", course=course).result
+        assert torch.get_num_threads() == 2  # given back afterwards
+    finally:
+        torch.set_num_threads(before)
+    assert by_name(result)["test_judge_threads"].status == "passed"
