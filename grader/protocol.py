@@ -171,11 +171,11 @@ def decode_value(obj: Any, tensors: dict[str, torch.Tensor], *, _depth: int = 0,
     raise FrameError(f"unknown tag {tag!r}")
 
 
-def _safetensors_parts(tensors: dict[str, torch.Tensor]) -> list[Any]:
-    """The safetensors encoding of ``tensors`` as buffers to join: an 8-byte little-endian
-    header length, the JSON header padded to 8 bytes, then each tensor's bytes. Written here
-    because ``safetensors.torch.save`` spends a tenth of a millisecond per call checking for
-    shared storage; reading stays with safetensors' own parser."""
+def _safetensors_parts(tensors: dict[str, torch.Tensor]) -> tuple[list[Any], int]:
+    """The safetensors encoding of ``tensors`` as buffers to join, and its length: an 8-byte
+    little-endian header length, the JSON header padded to 8 bytes, then each tensor's bytes.
+    Written here because ``safetensors.torch.save`` spends a tenth of a millisecond per call
+    checking for shared storage; reading stays with safetensors' own parser."""
     entries: dict[str, Any] = {}
     buffers: list[Any] = []
     offset = 0
@@ -192,14 +192,13 @@ def _safetensors_parts(tensors: dict[str, torch.Tensor]) -> list[Any]:
         offset += size
     head = json.dumps(entries, separators=(",", ":")).encode()
     head += b" " * (-len(head) % 8)
-    return [struct.pack("<Q", len(head)), head, *buffers]
+    return [struct.pack("<Q", len(head)), head, *buffers], 8 + len(head) + offset
 
 
 def pack_frame(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None = None) -> bytes:
     """Serialise a header and its tensors into one frame."""
     head = json.dumps(header, allow_nan=True).encode()
-    parts = _safetensors_parts(tensors) if tensors else []
-    size = sum(memoryview(b).nbytes for b in parts)
+    parts, size = _safetensors_parts(tensors) if tensors else ([], 0)
     return b"".join([_LEN.pack(4 + len(head) + size, len(head)), head, *parts])
 
 

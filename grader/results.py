@@ -6,6 +6,7 @@ renamed without a new schema.
 
 from __future__ import annotations
 
+import functools
 import platform
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -127,18 +128,20 @@ class SubmissionResult:
                    parts_order=parts_order)
 
 
+@functools.cache
+def _installed_torch() -> str:
+    try:
+        return metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def versions(homework: Homework, template_info: dict[str, Any] | None = None) -> dict[str, str]:
     """Grader, torch, Python and suite versions recorded in every result: the template's
     when it reported them, else this environment's (read without importing torch, so a
     batch driver never pays for it)."""
     info = (template_info or {}).get("versions", {})
-    torch_version = info.get("torch")
-    if torch_version is None:
-        try:
-            torch_version = metadata.version("torch")
-        except metadata.PackageNotFoundError:
-            torch_version = "unknown"
-    return {"grader": grader.__version__, "torch": torch_version,
+    return {"grader": grader.__version__, "torch": info.get("torch") or _installed_torch(),
             "python": info.get("python", platform.python_version()),
             "suite": homework.suite_version()}
 

@@ -10,7 +10,8 @@ import os
 import site
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,31 @@ def _forget_suite_modules(homework: Homework) -> None:
             del sys.modules[name]
 
 
+@contextmanager
+def _judging(homework: Homework, settings: Settings) -> Iterator[None]:
+    """The judge process's state while a suite runs, given back afterwards.
+
+    * torch threads: the executor's count. With torch's default (every core) in each judge,
+      judges and executors oversubscribe the cores and a batch is several times slower.
+    * no pytest plugin auto-loading: the entry-point scan and what it imports (platformdirs
+      registers a plugin) cost 0.2 s. The variable works with every pytest version; the
+      --disable-plugin-autoload flag needs 8.4.
+    """
+    _forget_suite_modules(homework)
+    threads = torch.get_num_threads()
+    autoload = os.environ.get(_AUTOLOAD)
+    torch.set_num_threads(settings.threads)
+    os.environ[_AUTOLOAD] = "1"
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+        if autoload is None:
+            os.environ.pop(_AUTOLOAD, None)
+        else:
+            os.environ[_AUTOLOAD] = autoload
+
+
 def run_suite(homework: Homework, settings: Settings, template: Template,
               feed: Iterable[Prepared], on_result: Callable[[SubmissionResult, str], None],
               *, course_root: Path, slot: int = 0) -> str:
@@ -160,25 +186,10 @@ def run_suite(homework: Homework, settings: Settings, template: Template,
     plugin = GraderPlugin(homework, settings, template, feed, done, lambda: setup()["sandbox"])
     if not homework.tests_dir.is_dir():
         raise ConfigError(f"{homework.tests_dir} does not exist: the suite of {homework.id}")
-    _forget_suite_modules(homework)
-    # The references get the executor's thread count too: with torch's default (every core)
-    # in each judge, judges and executors oversubscribe the cores and OpenMP's spinning
-    # threads make a batch several times slower.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(settings.threads)
-    # No plugin auto-loading: scanning entry points and importing what they name (platformdirs
-    # registers a pytest plugin) costs 0.2 s. The variable works with every pytest version;
-    # the --disable-plugin-autoload flag needs 8.4.
-    autoload = os.environ.get(_AUTOLOAD)
-    os.environ[_AUTOLOAD] = "1"
     try:
-        code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
+        with _judging(homework, settings):
+            code = pytest.main(_pytest_args(homework, settings), plugins=[plugin])
     finally:
-        torch.set_num_threads(threads)
-        if autoload is None:
-            del os.environ[_AUTOLOAD]
-        else:
-            os.environ[_AUTOLOAD] = autoload
         _forget_suite_modules(homework)
     if plugin.fatal is not None:
         raise plugin.fatal

@@ -148,12 +148,13 @@ class Template:
         parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         config = dict(cmd["config"])
         ns = self.pid_namespaces if config.get("isolation") == "namespace" else None
-        config["pid_namespace_init"] = ns is not None and ns.enter()
+        entered = config["pid_namespace_init"] = ns is not None and ns.enter()
         try:
             pid = os.fork()
-        finally:
-            if config["pid_namespace_init"] and (ns is not None) and os.getpid() != 1:
-                ns.leave()  # the template's later forks (reaping, probes) stay in its own
+        except OSError:
+            if entered:
+                ns.leave()  # type: ignore[union-attr]
+            raise
         if pid == 0:
             self.ctrl.close()
             parent_end.close()
@@ -161,6 +162,8 @@ class Template:
                 self.pid_namespaces.close()
             _executor_main(child_end, config)
             os._exit(0)
+        if entered:
+            ns.leave()  # type: ignore[union-attr]  # the template's own later forks stay home
         child_end.close()
         self.children[pid] = cmd["config"]
         self.send({"ok": True, "pid": pid}, [parent_end.fileno()])
