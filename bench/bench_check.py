@@ -48,7 +48,8 @@ def request_overhead(calls: int) -> list[float]:
     from grader import protocol
     from grader.config import Settings
     from grader.executor.client import Executor, ExecutorSpec, Template
-    from grader.runner import choose_isolation, sandbox_config
+    from grader.isolation import choose_isolation
+    from grader.runner import sandbox_config
 
     source = "def f(x):\n    return x\n"
     template = Template()

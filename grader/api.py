@@ -16,7 +16,7 @@ from typing import Any
 from grader.config import Settings, resolve_settings
 from grader.course import Course, Homework, load_course
 from grader.errors import UsageError
-from grader.executor.client import Template
+from grader.executor.client import Launcher
 from grader.results import SubmissionResult
 from grader.submission import Prepared, prepare_submission
 
@@ -40,7 +40,14 @@ def homework_settings(course: Course, homework: Homework, overrides: dict[str, A
 
 
 def check_device(settings: Settings) -> None:
-    """Refuse a CUDA device that is not there, with a one-line message."""
+    """Refuse a CUDA or MPS device that is not there, with a one-line message."""
+    if settings.device == "mps":
+        import torch
+
+        if not torch.backends.mps.is_available():
+            raise UsageError("--device mps: no Apple-silicon GPU is usable here "
+                             "(torch.backends.mps.is_available() is False); use --device cpu")
+        return
     if not settings.device.startswith("cuda"):
         return
     import torch
@@ -56,17 +63,20 @@ def check_device(settings: Settings) -> None:
 
 @contextmanager
 def open_template(homework: Homework | None = None,
-                  settings: Settings | None = None) -> Iterator[Template]:
-    """A template process for the duration of a block (torch imports there meanwhile)."""
-    template = Template(preload=homework.preload if homework else (),
-                        process_level=settings is not None and settings.isolation == "process")
+                  settings: Settings | None = None) -> Iterator[Launcher]:
+    """The launcher of this run's executors for the duration of a block (torch imports there
+    meanwhile): the fork-server template, or the portable spawner (``grader.isolation``)."""
+    from grader.isolation import open_launcher
+
+    template = open_launcher(settings or Settings(),
+                             preload=homework.preload if homework else ())
     try:
         yield template
     finally:
         template.close()
 
 
-def grade_prepared(homework: Homework, settings: Settings, template: Template,
+def grade_prepared(homework: Homework, settings: Settings, template: Launcher,
                    prepared: Sequence[Prepared], *, course_root: Path, slot: int = 0,
                    ) -> list[tuple[SubmissionResult, str]]:
     """Grade already-read submissions with one collection of the suite, in order."""

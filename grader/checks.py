@@ -146,7 +146,7 @@ def check_function(student: Student, name: str, reference: Callable[..., Any], *
                           return_inputs=check_inputs, **kwargs)
     label = f"{name}(...)"
     assert_close(result.value, _map_tensors(expected, lambda t: t.detach()), name=label,
-                 profile=profile, dtype=dtype, meta=result.meta, device=student.device, hint=hint)
+                 profile=profile, dtype=dtype, meta=result.meta, device=result.device, hint=hint)
     if grad:
         leaves: list[tuple[str, torch.Tensor]] = []
         _leaves(ref_args, "args", leaves)
@@ -223,7 +223,8 @@ def check_module(student: Student, name: str, reference: torch.nn.Module, *init_
                             dtype=dtype, steps=steps)
     _check_state_keys(name, result.state_meta, reference)
     for i, (x, mode, up) in enumerate(zip(inputs, modes, ups)):
-        _check_step(name, i, ref, result, x, mode, up, dtype, profile, hint, student.device)
+        _check_step(name, i, ref, result, x, mode, up, dtype, profile, hint,
+                    student.device_for(dtype))
     return result
 
 

@@ -18,7 +18,7 @@ from grader.errors import GraderError
 __all__ = ["main"]
 
 COURSE_HELP = "Course folder (holds course.toml). Default: found by walking up from here."
-DEVICE_HELP = "Where the student's code runs: cpu, cuda or cuda:N."
+DEVICE_HELP = "Where the student's code runs: cpu, cuda, cuda:N or mps (Apple silicon)."
 FORMAT_HELP = "text (terminal), json (the result schema), html (one page) or md."
 
 
@@ -30,9 +30,11 @@ def _fail(err: GraderError) -> None:
 course_option = click.option("--course", type=click.Path(file_okay=False, path_type=Path),
                               default=None, help=COURSE_HELP)
 device_option = click.option("--device", default=None, help=DEVICE_HELP)
-isolation_option = click.option("--isolation", type=click.Choice(["auto", "namespace", "process"]),
-                                default=None, help="Sandbox level: auto takes the strongest "
-                                "this machine allows (recorded in every result).")
+isolation_option = click.option(
+    "--isolation", type=click.Choice(["auto", "namespace", "process", "portable"]), default=None,
+    help="Sandbox level: auto takes the strongest this machine allows (namespace > process > "
+    "portable; portable on Windows and macOS). Recorded in every result; docs/isolation.md "
+    "says what each protects against.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

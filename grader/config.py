@@ -21,15 +21,15 @@ class Settings:
     """Every knob of a grading run."""
 
     device: str = "cpu"
-    """Where the student's code runs: ``cpu``, ``cuda`` or ``cuda:N``."""
+    """Where the student's code runs: ``cpu``, ``cuda``, ``cuda:N`` or ``mps``."""
     isolation: str = "auto"
-    """``auto`` (the strongest available), ``namespace`` or ``process``."""
+    """``auto`` (the strongest available), ``namespace``, ``process`` or ``portable``."""
     request_timeout_s: float = 10.0
     """Wall-clock deadline of one request to the executor."""
     import_timeout_s: float = 10.0
     """Deadline for importing the submission."""
     test_timeout_s: float = 120.0
-    """pytest-timeout's outer guard per test (the judge's own code included)."""
+    """The judge's outer time limit per test (its own code included; ``grader.timelimit``)."""
     memory_mb: int = 2048
     """Memory a submission may allocate above the executor's start-up size."""
     cpu_s: int = 600
@@ -94,11 +94,11 @@ def resolve_settings(*layers: tuple[str, dict[str, Any]], overrides: dict[str, A
 
 def _validate(settings: Settings) -> None:
     device = settings.device
-    if not (device == "cpu" or device == "cuda" or
+    if not (device in ("cpu", "cuda", "mps") or
             (device.startswith("cuda:") and device[5:].isdigit())):
-        raise UsageError(f"--device must be cpu, cuda or cuda:N (got {device!r})")
-    if settings.isolation not in ("auto", "namespace", "process"):
-        raise UsageError(f"--isolation must be auto, namespace or process "
+        raise UsageError(f"--device must be cpu, cuda, cuda:N or mps (got {device!r})")
+    if settings.isolation not in ("auto", "namespace", "process", "portable"):
+        raise UsageError(f"--isolation must be auto, namespace, process or portable "
                          f"(got {settings.isolation!r})")
     for name in ("request_timeout_s", "import_timeout_s", "memory_mb", "cpu_s", "threads"):
         if getattr(settings, name) <= 0:

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import signal
-import threading
 import time
 import traceback
 import types
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -33,11 +30,12 @@ from grader.compare import Mismatch
 from grader.config import Settings
 from grader.course import Homework
 from grader.errors import GraderError, StudentFailure
-from grader.executor.client import Executor, ExecutorSpec, Template
+from grader.executor.client import Executor, ExecutorSpec, Launcher
 from grader.forbidden import scan_forbidden
 from grader.proxy import Student
 from grader.results import TestResult
 from grader.submission import Prepared
+from grader.timelimit import OuterTimeout, time_limit
 
 __all__ = ["GraderPlugin", "SubmissionRun"]
 
@@ -116,9 +114,8 @@ def _classify(exc: BaseException | None, hidden: bool) -> tuple[str, str, str]:
     if isinstance(exc, pytest.skip.Exception):
         return "skipped", "", str(exc.msg) if not hidden else "skipped"
     text = str(exc)
-    if isinstance(exc, OuterTimeout) or (isinstance(exc, pytest.fail.Exception)
-                                          and text.startswith("Timeout")):
-        return "timeout", "call", "the test ran past its time limit"
+    if isinstance(exc, OuterTimeout):
+        return "timeout", "call", str(exc)
     if isinstance(exc, AssertionError):
         return "failed", "values", "an assertion about the result failed" if hidden else \
             (text.splitlines()[0] if text else "an assertion about the result failed")
@@ -129,7 +126,7 @@ def _classify(exc: BaseException | None, hidden: bool) -> tuple[str, str, str]:
 class GraderPlugin:
     """Runs the collected suite once per submission and reports a result for each."""
 
-    def __init__(self, homework: Homework, settings: Settings, template: Template,
+    def __init__(self, homework: Homework, settings: Settings, template: Launcher,
                  feed: Iterable[Prepared], on_done: Callable[[SubmissionRun, list[Any]], None],
                  sandbox: Callable[[], dict[str, Any]]) -> None:
         self.homework = homework
@@ -297,7 +294,7 @@ class GraderPlugin:
         try:
             kwargs = self._fixture_values(item)
             when = "call"
-            with _time_limit(self.run_settings.test_timeout_s):
+            with time_limit(self.run_settings.test_timeout_s):
                 item.obj(**kwargs)  # type: ignore[attr-defined]
         except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:
             error = exc
@@ -320,6 +317,12 @@ class GraderPlugin:
                 run.internal_errors.append(f"{item.nodeid}:\n" + "".join(
                     traceback.format_exception(exc, limit=-6)))
         return status, message
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
+        """The same outer time limit for a test run through pytest's protocol."""
+        with time_limit(self.run_settings.test_timeout_s):
+            return (yield)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item,
@@ -347,32 +350,6 @@ class GraderPlugin:
 
 
 _PASSIVE_MARKS = frozenset({"part", "weight", "parametrize", "public", "hidden"})
-
-
-class OuterTimeout(Exception):
-    """The outer guard of a directly called test, worded like pytest-timeout's."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"Timeout >{seconds:g}s")
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """SIGALRM after ``seconds`` in the main thread (pytest-timeout's signal method)."""
-    if threading.current_thread() is not threading.main_thread() or seconds <= 0:
-        yield
-        return
-
-    def expired(signum: int, frame: Any) -> None:
-        raise OuterTimeout(seconds)
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _part_of(item: pytest.Item) -> str:

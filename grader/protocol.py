@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import math
-import socket
+import os
 import struct
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from safetensors.torch import load as _st_load
@@ -24,6 +24,8 @@ from safetensors.torch import load as _st_load
 __all__ = [
     "DTYPES",
     "FrameError",
+    "PipeStream",
+    "Stream",
     "decode_value",
     "encode_value",
     "pack_frame",
@@ -228,13 +230,38 @@ def unpack_frame(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     return header, tensors
 
 
-def send_frame(sock: socket.socket, header: dict[str, Any],
+class Stream(Protocol):
+    """What frames travel on: a connected stream socket, or a pair of pipes (PipeStream)."""
+
+    def sendall(self, data: bytes, /) -> Any: ...
+
+    def recv(self, n: int, /) -> bytes: ...
+
+
+class PipeStream:
+    """A Stream over two file descriptors (the portable executor's stdin and stdout pipes):
+    the same frames as on a socket, on every platform."""
+
+    def __init__(self, read_fd: int, write_fd: int) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+
+    def sendall(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.write_fd, view[: 1 << 20]):]
+
+    def recv(self, n: int) -> bytes:
+        return os.read(self.read_fd, n)
+
+
+def send_frame(sock: Stream, header: dict[str, Any],
                tensors: dict[str, torch.Tensor] | None = None) -> None:
-    """Send one frame on a stream socket."""
+    """Send one frame on a stream."""
     sock.sendall(pack_frame(header, tensors))
 
 
-def _recv_exact(sock: socket.socket, n: int) -> bytes:
+def _recv_exact(sock: Stream, n: int) -> bytes:
     chunks = []
     while n:
         chunk = sock.recv(min(n, 1 << 20))
@@ -245,7 +272,7 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv_frame(sock: socket.socket, *, max_bytes: int) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+def recv_frame(sock: Stream, *, max_bytes: int) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """Receive one frame, refusing one larger than ``max_bytes`` before reading its body."""
     total, _ = _LEN.unpack(_recv_exact(sock, _LEN.size))
     if total > max_bytes:

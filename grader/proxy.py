@@ -8,6 +8,7 @@ forbidden), which the plugin turns into the test's status.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ class CallResult:
     inputs_after: Any = None
     tensor_meta: dict[int, dict[str, Any]] = field(default_factory=dict)
     duration_s: float = 0.0
+    device: str = "cpu"
+    """Where the call ran (float64 requests run on the CPU when the device is MPS)."""
 
     def meta(self, tensor: Any) -> Mapping[str, Any] | None:
         """What the executor reported about a returned tensor (device, type, stride...)."""
@@ -96,8 +99,19 @@ class Student:
         self.hidden = hidden
         self.device = run.settings.device
 
+    def device_for(self, dtype: torch.dtype | None) -> str:
+        """Where a request in ``dtype`` runs: MPS has no float64, so float64 requests of an
+        MPS run go to the CPU (as the curriculum's float64 tests do anyway)."""
+        return "cpu" if self.device == "mps" and dtype == torch.float64 else self.device
+
+    def _device_of(self, tensors: Mapping[str, torch.Tensor], dtype: str | None = None) -> str:
+        if dtype == "float64" or any(t.dtype == torch.float64 for t in tensors.values()):
+            return self.device_for(torch.float64)
+        return self.device
+
     def _preflight(self, name: str) -> None:
         run = self._run
+        run.executor.refuse_timed_out(name)
         failed = run.prepared.failed_names().get(name)
         if failed:
             raise MissingName(f"`{name}` could not be loaded: {failed['message']}")
@@ -112,9 +126,9 @@ class Student:
                                 "in this part")
 
     def _send(self, op: str, name: str, body: dict[str, Any], tensors: dict[str, torch.Tensor],
-              ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+              device: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         self._preflight(name)
-        header = {"op": op, "name": name, "seed": self.seed, "device": self.device,
+        header = {"op": op, "name": name, "seed": self.seed, "device": device or self.device,
                   "forbidden": list(self._run.forbidden_patterns(self.part)), **body}
         reply, out = self._run.request(header, tensors, label=name)
         if not reply.get("ok"):
@@ -131,8 +145,8 @@ class Student:
         where = ""
         if frames:
             last = frames[-1]
-            where = f" ({str(last.get('file', '')).rsplit('/', 1)[-1]} line {last.get('line')}" \
-                    f": `{last.get('code', '')}`)"
+            base = _SEPARATORS.split(str(last.get("file", "")))[-1]  # / or \\ (Windows)
+            where = f" ({base} line {last.get('line')}: `{last.get('code', '')}`)"
         if kind == "not_implemented":
             return NotImplementedByStudent(f"`{name}` is not implemented yet")
         if kind in ("missing", "signature"):
@@ -165,8 +179,9 @@ class Student:
                                 "grad": grad, "return_inputs": return_inputs}
         if upstream is not None:
             body["upstream"] = _encode(upstream, tensors)
-        reply, out = self._send("call", name, body, tensors)
-        return _call_result(reply, out)
+        device = self._device_of(tensors)
+        reply, out = self._send("call", name, body, tensors, device)
+        return _call_result(reply, out, device)
 
     def harness(self, name: str, *args: Any, grad: bool = False, upstream: Any = None,
                 **kwargs: Any) -> CallResult:
@@ -176,8 +191,9 @@ class Student:
                                 "kwargs": _encode(dict(kwargs), tensors), "grad": grad}
         if upstream is not None:
             body["upstream"] = _encode(upstream, tensors)
-        reply, out = self._send("harness", name, body, tensors)
-        return _call_result(reply, out)
+        device = self._device_of(tensors)
+        reply, out = self._send("harness", name, body, tensors, device)
+        return _call_result(reply, out, device)
 
     def module(self, name: str, *init_args: Any, init_kwargs: Mapping[str, Any] | None = None,
                state_dict: Mapping[str, torch.Tensor] | None = None,
@@ -201,7 +217,8 @@ class Student:
                        "return_state": bool(s.get("return_state"))} for s in steps]}
         if state_dict is not None:
             body["state_dict"] = _encode(dict(state_dict), tensors)
-        reply, out = self._send("module", name, body, tensors)
+        reply, out = self._send("module", name, body, tensors,
+                                self._device_of(tensors, body["dtype"]))
         meta_by_key = reply.get("meta") or {}
         decoded = {k: _decode(reply.get(k), out) for k in ("steps", "state_dict", "initial_state")}
         return ModuleResult(state_meta=reply.get("state_meta") or {},
@@ -219,12 +236,18 @@ class Student:
         return call
 
 
+_SEPARATORS = re.compile(r"[\\/]")
 _DEVICE_HINTS = (
     ("Expected all tensors to be on the same device",
      "a tensor was created on another device; create new tensors with device=x.device"),
     ("Torch not compiled with CUDA enabled",
      "a hard-coded .cuda(); use .to(x.device) so the code runs on any device"),
     ("Found no NVIDIA driver", "a hard-coded .cuda(); use .to(x.device)"),
+    ("MPS framework doesn't support float64",
+     "MPS has no float64: create new tensors with dtype=x.dtype, not float64"),
+    ("for the MPS device",
+     "this operator has no MPS kernel yet: run with --device cpu, or set "
+     "PYTORCH_ENABLE_MPS_FALLBACK=1 to let torch run it on the CPU"),
     ("out of memory", "the code ran out of memory; avoid building large intermediate tensors"),
     ("can't allocate memory", "the code ran out of memory; avoid building large intermediate "
      "tensors"),
@@ -248,7 +271,8 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
         raise MalformedReply(f"the executor's reply was malformed: {err}") from None
 
 
-def _call_result(reply: dict[str, Any], out: dict[str, torch.Tensor]) -> CallResult:
+def _call_result(reply: dict[str, Any], out: dict[str, torch.Tensor],
+                 device: str = "cpu") -> CallResult:
     meta_by_key = reply.get("meta") or {}
     grads = _decode(reply.get("grads"), out) or {}
     if not isinstance(grads, dict):
@@ -257,4 +281,4 @@ def _call_result(reply: dict[str, Any], out: dict[str, torch.Tensor]) -> CallRes
                       grad_note=reply.get("grad_note"),
                       inputs_after=_decode(reply.get("inputs_after"), out),
                       tensor_meta={id(out[k]): m for k, m in meta_by_key.items() if k in out},
-                      duration_s=float(reply.get("duration_s") or 0.0))
+                      duration_s=float(reply.get("duration_s") or 0.0), device=device)

@@ -241,7 +241,7 @@ def _requirements() -> str:
              "# (or simply: pip install .  which installs these too)",
              "# CPU-only torch, smaller download: add --index-url https://download.pytorch.org/whl/cpu",
              _torch_pin()]
-    for name in ("numpy", "pytest", "pytest-timeout", "nbformat", "jinja2", "click",
+    for name in ("numpy", "pytest", "nbformat", "jinja2", "click",
                  "safetensors"):
         try:
             lines.append(f"{name}=={metadata.version(name)}")
@@ -413,7 +413,7 @@ def _write_manifest(course: Course, homeworks: Sequence[Homework], hidden: dict[
 def _write_grader(course: Course, out: Path) -> None:
     src = Path(grader.__file__).resolve().parent
     shutil.copytree(src, out / "grader", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    deps = ['"torch>=2.4"', '"numpy"', '"pytest>=8"', '"pytest-timeout>=2.3"',
+    deps = ['"torch>=2.4"', '"numpy"', '"pytest>=8"',
             '"nbformat>=5.9"', '"jinja2>=3.1"', '"click>=8.1"', '"safetensors>=0.4"']
     text = _PYPROJECT.format(version=grader.__version__, course=course.name.replace('"', "'"),
                              deps=", ".join(deps))

@@ -21,11 +21,11 @@ import torch
 import grader
 from grader.config import Settings
 from grader.course import Homework
-from grader.errors import ConfigError, UsageError
-from grader.executor.client import Template
+from grader.errors import ConfigError
+from grader.executor.client import Launcher
+from grader.isolation import choose_isolation
 from grader.plugin import GraderPlugin, SubmissionRun, weight_of
 from grader.results import SubmissionResult, versions
-from grader.sandbox import SCRATCH, claim_uid
 from grader.scoring import score_tests, total
 from grader.submission import Prepared
 
@@ -36,17 +36,6 @@ _SYSTEM_DIRS = {"usr", "lib", "lib32", "lib64", "libx32", "bin", "sbin", "etc", 
                 "sys", "tmp"}
 
 
-def choose_isolation(requested: str, available: str) -> str:
-    """The isolation level to use, or a UsageError if the requested one is not available."""
-    if requested == "auto":
-        return available
-    if requested == "namespace" and available != "namespace":
-        raise UsageError("--isolation namespace is not available on this machine (user "
-                         "namespaces are blocked); enable them (see the README) or use "
-                         "--isolation process")
-    return requested
-
-
 def _keep_paths(course_root: Path) -> list[str]:
     """The Python installation and the grader package, visible read-only in the sandbox.
 
@@ -54,6 +43,8 @@ def _keep_paths(course_root: Path) -> list[str]:
     that holds the course (solutions, tests), a scratch area itself (``/tmp``, which a script
     run from there puts on ``sys.path``) or ``/``.
     """
+    from grader.sandbox import SCRATCH  # the namespace level: Linux only
+
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     keep = set(prefixes) | {os.path.dirname(os.path.realpath(sys.executable)),
                             os.path.dirname(os.path.realpath(grader.__file__))}
@@ -76,14 +67,19 @@ def _keep_paths(course_root: Path) -> list[str]:
 def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: int = 0,
                    ) -> dict[str, Any]:
     """The confinement of every executor of this run (see ``grader.sandbox``)."""
-    is_root = os.geteuid() == 0
+    is_root = getattr(os, "geteuid", lambda: -1)() == 0 and sys.platform.startswith("linux")
     hide = sorted(f"/{d}" for d in os.listdir("/")
                   if d not in _SYSTEM_DIRS and os.path.isdir(f"/{d}")
-                  and not os.path.islink(f"/{d}"))
+                  and not os.path.islink(f"/{d}")) if isolation == "namespace" else []
     cuda = settings.device.startswith("cuda")
+    uid = None
+    if is_root:
+        from grader.sandbox import claim_uid
+
+        uid = claim_uid(settings.sandbox_uid, slot)
     return {
         "isolation": isolation,
-        "uid": claim_uid(settings.sandbox_uid, slot) if is_root else None,
+        "uid": uid,
         "device": settings.device,
         "threads": settings.threads,
         "gpu_memory_bytes": settings.gpu_memory_mb << 20,
@@ -93,18 +89,18 @@ def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: 
                    "nproc": settings.nproc if is_root else None, "nofile": 256,
                    "tmp_bytes": settings.tmp_mb << 20},
         "hide": hide,
-        "keep": _keep_paths(course_root),
+        "keep": _keep_paths(course_root) if isolation == "namespace" else [],
     }
 
 
 def _pytest_args(homework: Homework, settings: Settings) -> list[str]:
     # Only the plugins grading needs (no entry-point scan: see run_suite), and not the
     # unraisable-exception plugin, which runs gc.collect() twice at exit (0.25 s with torch).
-    return [str(homework.tests_dir), "-p", "pytest_timeout", "-p", "no:terminal",
+    return [str(homework.tests_dir), "-p", "no:terminal",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:logging",
             "-p", "no:randomly", "-p", "no:xdist", "-c", os.devnull,
             "--rootdir", str(homework.tests_dir), "--import-mode=importlib",
-            "--timeout", str(settings.test_timeout_s), "-W", "ignore::DeprecationWarning",
+            "-W", "ignore::DeprecationWarning",
             "--ignore", str(homework.mutants_dir)]
 
 
@@ -144,7 +140,7 @@ def _judging(homework: Homework, settings: Settings) -> Iterator[None]:
             os.environ[_AUTOLOAD] = autoload
 
 
-def run_suite(homework: Homework, settings: Settings, template: Template,
+def run_suite(homework: Homework, settings: Settings, template: Launcher,
               feed: Iterable[Prepared], on_result: Callable[[SubmissionResult, str], None],
               *, course_root: Path, slot: int = 0) -> str:
     """Grade every submission of ``feed`` with one collection of the suite.

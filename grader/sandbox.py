@@ -263,11 +263,13 @@ def _build_mounts(config: dict[str, Any]) -> None:
             _set_readonly(path, True)
 
 
-def confine(config: dict[str, Any]) -> int | None:
+def confine(config: dict[str, Any], *, new_session: bool = True) -> int | None:
     """Confine the calling (freshly forked) process. Returns the pid to wait for in the
     namespace case (the caller becomes a waiting parent), or None in the confined process.
+    ``new_session=False``: the process already leads its own session (a spawned executor).
     """
-    os.setsid()
+    if new_session:
+        os.setsid()
     prctl_pdeathsig()
     is_root = os.geteuid() == 0
     if config["isolation"] == "namespace":

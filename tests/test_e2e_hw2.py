@@ -8,8 +8,10 @@ All submissions are graded in one run (one template, one collection of the suite
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -75,19 +77,60 @@ def _notebook(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def graded(course_root: Path, tmp_path_factory: pytest.TempPathFactory):
+LEVELS = ["auto", "portable"]
+# What the portable level does not protect (it does not hide the course's files; documented
+# in docs/isolation.md): a submission that reads the solutions off the disk.
+NAMESPACE_ONLY = {"hostile_read_solutions"}
+
+
+@functools.cache
+def _grade(level: str, course_root: Path, nb_dir: Path) -> dict[str, Any]:
     course = load_course(course_root)
     homework = course.homework("hw2")
-    settings = homework_settings(course, homework, {"request_timeout_s": TIMEOUT_S})
-    paths = sorted(HERE.glob("*.py"))
-    paths.append(_notebook(tmp_path_factory.mktemp("nb") / "hw2.ipynb"))
-    with open_template() as template:
+    settings = homework_settings(course, homework, {"request_timeout_s": TIMEOUT_S,
+                                                    "isolation": level})
+    paths = [p for p in sorted(HERE.glob("*.py"))
+             if level != "portable" or p.stem not in NAMESPACE_ONLY]
+    paths.append(_notebook(nb_dir / f"hw2-{level}.ipynb"))
+    with open_template(homework, settings) as template:
         prepared = [prepare_submission(p, homework) for p in paths]
         results = grade_prepared(homework, settings, template, prepared,
                                  course_root=course.root)
     return {p.stem if p.suffix == ".py" else "notebook": r
             for p, (r, _) in zip(paths, results, strict=True)}
+
+
+@pytest.fixture(scope="module")
+def nb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("nb")
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def graded(request: pytest.FixtureRequest, course_root: Path, nb_dir: Path) -> dict[str, Any]:
+    return _grade(request.param, course_root, nb_dir)
+
+
+# Whether a memory hog meets the memory limit or the 2 s deadline first depends on the load.
+RESOURCE_BOUND = {"hostile_unbounded_memory", "hostile_enormous_return"}
+
+
+def test_verdicts_equal_at_every_level(course_root: Path, nb_dir: Path) -> None:
+    """The same submission gets the same status on every test at every level (for a memory
+    hog, the same tests pass)."""
+    by_level = {level: _grade(level, course_root, nb_dir) for level in LEVELS}
+    first, *others = LEVELS
+    assert {r.isolation for r in by_level["portable"].values()} == {"portable"}
+    for level in others:
+        assert set(by_level[level]) == set(by_level[first]) - NAMESPACE_ONLY
+        for name, result in by_level[level].items():
+            if name in RESOURCE_BOUND:
+                want = {t.id: t.status == "passed" for t in by_level[first][name].tests}
+                got = {t.id: t.status == "passed" for t in result.tests}
+            else:
+                want = {t.id: t.status for t in by_level[first][name].tests}
+                got = {t.id: t.status for t in result.tests}
+            assert got == want, (level, name)
+            assert result.score == by_level[first][name].score, (level, name)
 
 
 def parts_of(result):
@@ -118,7 +161,7 @@ def assert_only(result, expected):
 
 def test_every_submission_was_graded(graded):
     expected = {p.stem for p in HERE.glob("*.py")} | {"notebook"}
-    assert set(graded) == expected
+    assert set(graded) | NAMESPACE_ONLY == expected
     for name, result in graded.items():
         assert result.status == "graded", name
         assert len(result.tests) >= 2 * len(PARTS)
@@ -154,6 +197,8 @@ def test_hostile_submission_fails_exactly_its_part(graded, name):
 
 @pytest.mark.parametrize("name", sorted(ALL_PARTS_ZERO))
 def test_hostile_submission_gains_nothing(graded, name):
+    if name not in graded:
+        pytest.skip(f"{name} needs a level that hides the course's files")
     result = graded[name]
     statuses, stages = ALL_PARTS_ZERO[name]
     assert result.score == 0
@@ -164,6 +209,8 @@ def test_hostile_submission_gains_nothing(graded, name):
 
 
 def test_read_solutions_found_nothing(graded):
+    if "hostile_read_solutions" not in graded:
+        pytest.skip("the portable level does not hide the course's files (documented)")
     for test in graded["hostile_read_solutions"].tests:
         assert "could not find the solutions" in test.message
 

@@ -195,7 +195,7 @@ def test_cli_missing_course(tmp_path: Path) -> None:
 
 
 def test_namespace_request_without_namespaces() -> None:
-    from grader.runner import choose_isolation
+    from grader.isolation import choose_isolation
 
     with pytest.raises(UsageError, match="--isolation namespace is not available"):
         choose_isolation("namespace", "process")

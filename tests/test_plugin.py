@@ -252,7 +252,7 @@ def test_tests_that_need_pytest_still_run_through_it(course):
 
 
 @pytest.mark.slow
-def test_a_direct_test_past_its_time_limit_times_out(course):
+def test_a_test_past_its_time_limit_times_out_direct_or_through_pytest(course):
     (course / "course.toml").write_text(COURSE_TOML.replace("request_timeout_s = 10",
                                                             "request_timeout_s = 10\n"
                                                             "test_timeout_s = 1"))
@@ -265,11 +265,18 @@ def test_a_direct_test_past_its_time_limit_times_out(course):
         @pytest.mark.part("triple")
         def test_judge_side_loop(student):
             time.sleep(30)
+
+
+        @pytest.mark.part("triple")
+        def test_through_pytest_protocol(student, request):
+            while True:
+                pass
         '''))
     result = check_submission("hwx", course / "solutions/hwx", course=course).result
-    slow = by_name(result)["test_judge_side_loop"]
-    assert slow.status == "timeout" and "time limit" in slow.message
-    assert slow.duration_s < 5
+    for name in ("test_judge_side_loop", "test_through_pytest_protocol"):
+        slow = by_name(result)[name]
+        assert slow.status == "timeout" and "time limit of 1 s" in slow.message, slow
+        assert slow.duration_s < 5
     assert by_name(result)["test_double"].status == "passed"
 
 

@@ -8,7 +8,7 @@ the judge's side: once the submission is imported, this process is untrusted.
 from __future__ import annotations
 
 import inspect
-import socket
+import os
 import sys
 import time
 import traceback
@@ -21,9 +21,19 @@ from grader import protocol
 from grader.executor.ops import OPS, RequestContext
 from grader.executor.state import reset_state
 
-__all__ = ["error_record", "load_submission", "serve"]
+__all__ = ["accept", "error_record", "load_submission", "serve"]
 
 MAX_REQUEST_BYTES = 4 << 30
+MAX_SPEC_BYTES = 64 << 20
+_WORKDIR: list[str] = []  # this executor's working directory, cut from the paths in messages
+
+
+def _relative(text: str) -> str:
+    """A message with this executor's working directory cut out of its paths, so a student
+    reads ``gradients.py``, not ``C:\\...\\Temp\\grader-exec-.../work0/gradients.py``."""
+    for workdir in _WORKDIR:
+        text = text.replace(workdir + os.sep, "").replace(workdir + "/", "")
+    return text
 
 
 def error_record(exc: BaseException, filenames: set[str], *, kind: str = "exception") -> dict[str, Any]:
@@ -31,17 +41,26 @@ def error_record(exc: BaseException, filenames: set[str], *, kind: str = "except
     frames = []
     for fr in traceback.extract_tb(exc.__traceback__):
         if fr.filename in filenames:
-            frames.append({"file": fr.filename, "line": fr.lineno, "name": fr.name,
+            frames.append({"file": _relative(fr.filename), "line": fr.lineno, "name": fr.name,
                            "code": (fr.line or "").strip()[:200]})
-    if isinstance(exc, NotImplementedError):
+    if isinstance(exc, NotImplementedError) and not _device_gap(exc):
         kind = "not_implemented"
     elif isinstance(exc, SystemExit):
         kind = "exit"
     try:
-        message = str(exc)[:2000]
+        message = _relative(str(exc))[:2000]
     except BaseException:  # a hostile __str__
         message = "<unprintable message>"
     return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-8:]}
+
+
+def _device_gap(exc: BaseException) -> bool:
+    """A NotImplementedError raised by torch for a device that lacks an operator (MPS), not
+    by the student's untouched stub."""
+    try:
+        return "for the MPS device" in str(exc) or "MPS framework doesn't support" in str(exc)
+    except BaseException:  # noqa: B036 - a hostile __str__
+        return False
 
 
 def _describe(obj: Any) -> dict[str, Any]:
@@ -106,12 +125,31 @@ def _init_cuda(device: str, budget: int) -> None:
     torch.zeros(1, device=device)  # create the context before the student's code runs
 
 
-def serve(sock: socket.socket, config: dict[str, Any]) -> None:
+def accept(stream: protocol.Stream, config: dict[str, Any]) -> None:
+    """In a confined executor: receive the submission, write it into the working directory,
+    then serve the judge's requests until the stream closes."""
+    workdir = config["workdir"]
+    os.makedirs(workdir, exist_ok=True)
+    os.chdir(workdir)
+    _WORKDIR[:] = sorted({workdir, os.path.realpath(workdir)}, key=len, reverse=True)
+    spec, _ = protocol.recv_frame(stream, max_bytes=MAX_SPEC_BYTES)
+    sub = spec["submission"]
+    with open(os.path.join(workdir, sub["filename"]), "w", encoding="utf-8") as f:
+        f.write(sub["source"])
+    sub["filename"] = os.path.join(workdir, sub["filename"])
+    if spec.get("harness"):
+        spec["harness"]["filename"] = os.path.join(workdir, spec["harness"]["filename"])
+    serve(stream, {**config, **spec})
+
+
+def serve(sock: protocol.Stream, config: dict[str, Any]) -> None:
     """Import the submission, greet the judge, then answer requests until the socket closes."""
     device = config.get("device", "cpu")
     threads = int(config.get("threads", 1))
     if device.startswith("cuda"):
         _init_cuda(device, int(config.get("gpu_memory_bytes", 0)))
+    elif device == "mps":
+        torch.zeros(1, device="mps")  # Metal's context, before the student's code runs
     reset_state(seed=0, threads=threads, device=device)
     started = time.perf_counter()
     module, report = load_submission(config["submission"])

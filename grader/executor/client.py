@@ -1,4 +1,9 @@
-"""The judge's side of the executor: start the template, spawn executors, send requests.
+"""The judge's side of the executor: start a launcher, spawn executors, send requests.
+
+Two launchers give executors: the ``Template`` (a fresh interpreter that imports torch once
+and forks each executor; Linux, the ``namespace`` and ``process`` levels) and the portable
+launcher (``grader.executor.spawn``: a freshly spawned interpreter per executor, talking over
+its pipes; every platform). An ``Executor`` talks to either through a ``Channel``.
 
 Every request has a deadline. A timeout or a crash kills the executor, turns into a
 StudentFailure for that request, and the next request gets a fresh executor. A function that
@@ -18,7 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from grader.errors import (
     ExecutorCrash,
@@ -30,24 +35,111 @@ from grader.errors import (
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Executor", "ExecutorSpec", "Template"]
+__all__ = ["Channel", "Executor", "ExecutorSpec", "Launcher", "SocketChannel", "Template",
+           "describe_exit", "describe_status", "template_env"]
 
 MAX_CONTROL_MESSAGE = 1 << 16
 
 
 # What the template (and so every executor, through /proc/self/environ) may see of the judge's
 # environment: no secrets, tokens or course paths, only what Python, torch, OpenMP and CUDA read.
+# On Windows an interpreter also needs SYSTEMROOT (the DLL loader, random numbers) and TEMP/TMP.
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME",
              "CUDA_VISIBLE_DEVICES", "CUDA_HOME", "CUDA_PATH", "NVIDIA_VISIBLE_DEVICES",
              "NVIDIA_DRIVER_CAPABILITIES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-             "OPENBLAS_NUM_THREADS", "TZ")
+             "OPENBLAS_NUM_THREADS", "TZ", "PYTORCH_ENABLE_MPS_FALLBACK",
+             "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "TEMP", "TMP", "PATHEXT", "COMSPEC",
+             "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
 
 
-def _template_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
-    env.setdefault("PATH", "/usr/bin:/bin")
-    env["HOME"] = "/tmp"
+def template_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an executor's interpreter: only what Python, torch, OpenMP, CUDA
+    and Windows read; HOME is the temporary folder."""
+    source = os.environ if environ is None else environ
+    env = {k: v for k, v in source.items() if k.upper() in _ENV_KEEP}
+    env.setdefault("PATH", os.defpath)
+    env["HOME"] = env.get("TEMP") or env.get("TMP") or tempfile.gettempdir()
     return env
+
+
+class Channel(Protocol):
+    """How the judge talks to one executor: frames out, frames back within a deadline."""
+
+    def send(self, header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None: ...
+
+    def receive(self, deadline: float, max_bytes: int,
+                ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """The next frame. Raises RequestTimeout at the deadline, EOFError when the executor
+        is gone, ReplyTooLarge before reading a body over ``max_bytes``, FrameError."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Launcher(Protocol):
+    """What gives executors: the fork-server template or the portable spawner."""
+
+    def ready(self, timeout: float = 120.0) -> dict[str, Any]: ...
+
+    def spawn(self, config: dict[str, Any]) -> tuple[int, Channel]: ...
+
+    def kill(self, pid: int) -> None: ...
+
+    def ending(self, pid: int, timeout: float) -> str: ...
+
+    def close(self) -> None: ...
+
+
+class ReplyTooLarge(Exception):
+    """A reply announced more bytes than the judge reads."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total)
+        self.total = total
+
+
+class SocketChannel:
+    """Frames on a connected stream socket, read with the socket's own timeouts."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def send(self, header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        from grader import protocol
+
+        protocol.send_frame(self.sock, header, tensors)
+
+    def receive(self, deadline: float, max_bytes: int,
+                ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        from grader import protocol
+
+        head = self._recv_exact(12, deadline)
+        total = int.from_bytes(head[:8], "big")
+        if total > max_bytes:
+            raise ReplyTooLarge(total)
+        return protocol.unpack_frame(head[8:] + self._recv_exact(total - 4, deadline))
+
+    def _recv_exact(self, n: int, deadline: float) -> bytes:
+        chunks = []
+        while n > 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RequestTimeout("deadline")
+            self.sock.settimeout(remaining)
+            try:
+                chunk = self.sock.recv(min(n, 1 << 20))
+            except TimeoutError:
+                raise RequestTimeout("deadline") from None
+            except OSError:
+                raise EOFError from None
+            if not chunk:
+                raise EOFError
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 class Template:
@@ -67,7 +159,7 @@ class Template:
         self.proc = subprocess.Popen(
             [sys.executable, "-P", "-m", "grader.executor.template", str(theirs.fileno()),
              *preload, *(["--process-level"] if process_level else [])],
-            pass_fds=[theirs.fileno()], env=_template_env() if env is None else env,
+            pass_fds=[theirs.fileno()], env=template_env() if env is None else env,
             stdin=subprocess.DEVNULL, cwd="/",
             start_new_session=True,
         )
@@ -104,12 +196,12 @@ class Template:
             raise ExecutorError("the executor template exited")
         return json.loads(data), list(got)
 
-    def spawn(self, config: dict[str, Any]) -> tuple[int, socket.socket]:
-        """Fork an executor with this sandbox config; returns its pid and our socket to it."""
+    def spawn(self, config: dict[str, Any]) -> tuple[int, SocketChannel]:
+        """Fork an executor with this sandbox config; returns its pid and our channel to it."""
         reply, fds = self._command({"cmd": "spawn", "config": config}, fds=1)
         if not reply.get("ok") or not fds:
             raise ExecutorError(f"the template could not fork an executor: {reply}")
-        return int(reply["pid"]), socket.socket(fileno=fds[0])
+        return int(reply["pid"]), SocketChannel(socket.socket(fileno=fds[0]))
 
     def kill(self, pid: int) -> None:
         """Kill an executor and everything it started."""
@@ -121,6 +213,10 @@ class Template:
                                  timeout=timeout + 30)
         status = reply.get("status")
         return int(status) if status is not None else None
+
+    def ending(self, pid: int, timeout: float) -> str:
+        """How an executor that stopped answering ended, in words."""
+        return describe_status(self.status(pid, timeout=timeout))
 
     def close(self) -> None:
         """Stop the template and every executor it forked."""
@@ -149,23 +245,35 @@ class ExecutorSpec:
 
 
 def describe_status(status: int | None) -> str:
-    """Say how a process ended, in words a student understands."""
+    """Say how a forked executor ended (a raw wait status), in words a student understands."""
     if status is None:
         return "the executor stopped answering"
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        return _signal_text(sig)
-    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-    if code > 128 and code - 128 < 65:  # mirrored from a namespace's init
+    code = os.waitstatus_to_exitcode(status)
+    if 128 < code < 128 + 65:  # mirrored from a namespace's init
         return _signal_text(code - 128)
+    return describe_exit(code)
+
+
+def describe_exit(code: int | None) -> str:
+    """Say how a process ended from its exit code (negative: killed by that signal)."""
+    if code is None:
+        return "the executor stopped answering"
+    if code < 0:
+        return _signal_text(-code)
+    if sys.platform == "win32":
+        from grader.executor.winjob import describe_windows_exit
+
+        text = describe_windows_exit(code)
+        if text:
+            return text
     return f"the process exited with code {code} (did the code call os._exit or sys.exit?)"
 
 
 def _signal_text(sig: int) -> str:
     name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else f"signal {sig}"
-    if sig == signal.SIGXCPU:
+    if sig == getattr(signal, "SIGXCPU", None):
         return "the process was killed: CPU time limit reached"
-    if sig == signal.SIGKILL:
+    if sig == getattr(signal, "SIGKILL", None):
         return "the process was killed (SIGKILL: out of memory or a limit)"
     if sig == signal.SIGSEGV:
         return "the process crashed with a segmentation fault (SIGSEGV)"
@@ -175,11 +283,11 @@ def _signal_text(sig: int) -> str:
 class Executor:
     """One submission's executor: started lazily, restarted after a timeout or crash."""
 
-    def __init__(self, template: Template, spec: ExecutorSpec) -> None:
+    def __init__(self, template: Launcher, spec: ExecutorSpec) -> None:
         self.template = template
         self.spec = spec
         self.pid: int | None = None
-        self.sock: socket.socket | None = None
+        self.channel: Channel | None = None
         self.load_report: dict[str, Any] | None = None
         self.fatal: Exception | None = None  # a crash or hang at import: every request fails
         self.timed_out: dict[str, float] = {}
@@ -188,27 +296,28 @@ class Executor:
         self.log_path = os.path.join(self.log_dir, "student.log")
         self.restarts = 0
 
+    def _config(self) -> dict[str, Any]:
+        config = {**self.spec.sandbox, "log_path": self.log_path}
+        if config.get("isolation") == "namespace":
+            config["workdir"] = "/tmp/work"
+            return config
+        workdir = os.path.join(self.log_dir, f"work{self.restarts}")
+        os.makedirs(workdir, mode=0o700)
+        if config.get("uid") is not None and getattr(os, "geteuid", lambda: -1)() == 0:
+            os.chown(workdir, int(config["uid"]), int(config["uid"]))
+        config["workdir"] = workdir
+        return config
+
     def start(self) -> dict[str, Any]:
         """Start the executor if needed and return the submission's load report."""
         if self.fatal is not None:  # a fresh traceback each time, or it grows with every test
             raise self.fatal.with_traceback(None)
-        if self.sock is not None and self.load_report is not None:
+        if self.channel is not None and self.load_report is not None:
             return self.load_report
-        config = {**self.spec.sandbox, "log_path": self.log_path}
-        if config.get("isolation") != "namespace":
-            workdir = os.path.join(self.log_dir, f"work{self.restarts}")
-            os.makedirs(workdir, mode=0o700)
-            if config.get("uid") is not None and os.geteuid() == 0:
-                os.chown(workdir, int(config["uid"]), int(config["uid"]))
-            config["workdir"] = workdir
-        else:
-            config["workdir"] = "/tmp/work"
-        from grader import protocol
-
-        self.pid, self.sock = self.template.spawn(config)
+        self.pid, self.channel = self.template.spawn(self._config())
         try:
-            protocol.send_frame(self.sock, {"submission": self.spec.submission,
-                                            "harness": self.spec.harness})
+            self.channel.send({"submission": self.spec.submission,
+                               "harness": self.spec.harness}, {})
             header, _ = self._receive(time.monotonic() + self.spec.import_timeout_s)
         except RequestTimeout:
             self.fatal = RequestTimeout(
@@ -216,6 +325,8 @@ class Executor:
                 "(is there a long computation at the top level?)")
             self._kill()
             raise self.fatal from None
+        except OSError:
+            self._crashed_at_import()
         except ExecutorCrash as crash:
             self.fatal = ExecutorCrash(f"the submission could not be imported: {crash.message}")
             raise self.fatal from None
@@ -226,19 +337,22 @@ class Executor:
         self.load_report = header.get("load", {})
         return self.load_report
 
+    def _crashed_at_import(self) -> None:
+        try:
+            self._crashed()
+        except ExecutorCrash as crash:
+            self.fatal = ExecutorCrash(f"the submission could not be imported: {crash.message}")
+            raise self.fatal from None
+
     def request(self, header: dict[str, Any], tensors: dict[str, torch.Tensor], *,
                 timeout_s: float, label: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """Send one request and wait for its reply, at most ``timeout_s`` seconds."""
-        if label in self.timed_out:
-            raise RequestTimeout(
-                f"`{label}` timed out earlier (after {self.timed_out[label]:g} s); not run again")
-        from grader import protocol
-
+        self.refuse_timed_out(label)
         self.start()
-        assert self.sock is not None
+        assert self.channel is not None
         deadline = time.monotonic() + timeout_s
         try:
-            protocol.send_frame(self.sock, header, tensors)
+            self.channel.send(header, tensors)
         except OSError:
             self._crashed()
         try:
@@ -248,21 +362,25 @@ class Executor:
             self._kill()
             raise RequestTimeout(f"timed out after {timeout_s:g} s in `{label}`") from None
 
+    def refuse_timed_out(self, label: str) -> None:
+        """Fail at once for a function that already ran past its deadline (before any
+        executor is started for it)."""
+        if label in self.timed_out:
+            raise RequestTimeout(
+                f"`{label}` timed out earlier (after {self.timed_out[label]:g} s); not run again")
+
     def _receive(self, deadline: float) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         from grader import protocol
 
-        assert self.sock is not None
-        sock = self.sock
+        assert self.channel is not None
         try:
-            head = self._recv_exact(sock, 12, deadline)
-            total = int.from_bytes(head[:8], "big")
-            if total > self.spec.max_reply_bytes:
-                self._kill()
-                raise MalformedReply(
-                    f"the reply is {total / 2**20:.1f} MiB, over the cap of "
-                    f"{self.spec.max_reply_bytes / 2**20:.0f} MiB (an enormous return value?)")
-            body = head[8:] + self._recv_exact(sock, total - 4, deadline)
-            return protocol.unpack_frame(body)
+            return self.channel.receive(deadline, self.spec.max_reply_bytes)
+        except ReplyTooLarge as big:
+            self._kill()
+            raise MalformedReply(
+                f"the reply is {big.total / 2**20:.1f} MiB, over the cap of "
+                f"{self.spec.max_reply_bytes / 2**20:.0f} MiB (an enormous return value?)"
+            ) from None
         except EOFError:
             self._crashed()
         except protocol.FrameError as err:
@@ -270,35 +388,17 @@ class Executor:
             raise MalformedReply(f"the executor's reply was malformed: {err}") from None
         raise AssertionError("unreachable")
 
-    def _recv_exact(self, sock: socket.socket, n: int, deadline: float) -> bytes:
-        chunks = []
-        while n > 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise RequestTimeout("deadline")
-            sock.settimeout(remaining)
-            try:
-                chunk = sock.recv(min(n, 1 << 20))
-            except TimeoutError:
-                raise RequestTimeout("deadline") from None
-            except OSError:
-                raise EOFError from None
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
-
     def _crashed(self) -> None:
         pid = self.pid
-        status = self.template.status(pid, timeout=2.0) if pid is not None else None
+        how = self.template.ending(pid, timeout=2.0) if pid is not None else \
+            "the executor stopped answering"
         self._kill()
-        raise ExecutorCrash(describe_status(status))
+        raise ExecutorCrash(how)
 
     def _kill(self) -> None:
-        if self.sock is not None:
-            self.sock.close()
-            self.sock = None
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
         if self.pid is not None:
             self.template.kill(self.pid)
             self.pid = None
@@ -318,6 +418,6 @@ class Executor:
 
     def close(self) -> None:
         """End the executor and remove its scratch files."""
-        if self.sock is not None or self.pid is not None:
+        if self.channel is not None or self.pid is not None:
             self._kill()
         shutil.rmtree(self.log_dir, ignore_errors=True)

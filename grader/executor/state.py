@@ -40,6 +40,8 @@ def reset_state(*, seed: int, threads: int, device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.manual_seed_all(seed)
         torch.cuda.empty_cache()  # give back what a failed request (an OOM) left cached
+    elif device == "mps":
+        torch.mps.manual_seed(seed)
 
 
 def _deterministic() -> None:

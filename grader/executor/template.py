@@ -22,77 +22,10 @@ import time
 import traceback
 from typing import Any
 
-# What submissions may import, imported up front: once an executor drops to the sandbox uid
-# it may be unable to read the Python installation (for example a pyenv under /root).
-PRELOAD = (
-    "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.optim",
-    "torch.optim.lr_scheduler", "torch.autograd", "torch.autograd.functional", "torch.func",
-    "torch.linalg", "torch.utils.data", "torch.distributions", "torch.testing",
-    "torch.nested._internal.nested_tensor",
-    "numpy", "math", "cmath", "random", "itertools", "functools", "collections",
-    "collections.abc", "typing", "dataclasses", "operator", "statistics", "copy", "time",
-    "enum", "abc", "string", "re", "fractions", "decimal", "numbers", "warnings", "inspect",
-    "contextlib", "heapq", "bisect", "json", "types", "pathlib", "io", "textwrap",
-)
+from grader.executor.preload import LAZY_STATE_MODULES, preload, python_unreadable, versions
 
 MAX_CONTROL_MESSAGE = 1 << 16
 PROCESS_LEVEL = "--process-level"
-# torch.use_deterministic_algorithms and friends import inductor's config (1.7 s) on first use.
-# An autograd.grad or backward with explicit grad_outputs imports sympy (half a second).
-LAZY_STATE_MODULES = ("torch._inductor.config", "torch.fx.experimental.symbolic_shapes")
-
-
-def _python_unreadable() -> bool:
-    """Whether other users cannot reach this Python (a pyenv under /root) while we are root."""
-    if os.geteuid() != 0:
-        return False
-    for prefix in {sys.prefix, sys.base_prefix, os.path.dirname(torch_file())}:
-        path = os.path.realpath(prefix)
-        while path != "/":
-            if not os.stat(path).st_mode & 0o001:
-                return True
-            path = os.path.dirname(path)
-    return False
-
-
-def torch_file() -> str:
-    import torch
-
-    return str(torch.__file__)
-
-
-def _preload(extra: tuple[str, ...] = ()) -> None:
-    import importlib
-
-    for name in (*PRELOAD, *extra):
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    import torch
-
-    torch.set_num_threads(1)  # no OpenMP pool before fork
-    from grader.executor import child  # noqa: F401 - the executor's own code, imported once
-    from grader.executor.state import reset_state
-
-    reset_state(seed=0, threads=1, device="cpu")
-    # Warm the first-call paths so each executor does not pay for them. Nothing here may
-    # touch CUDA, not even indirectly: a backward pass starts autograd's device threads (which
-    # count the GPUs, initialising the driver), and a forked child then cannot use CUDA or
-    # autograd. So the warm-up is forward only. Heavier modules a homework needs (the first
-    # optimizer imports torch._dynamo) come from the homework's `preload` list.
-    x = torch.randn(4, 3, 5, 5, dtype=torch.float64)
-    w = torch.randn(2, 3, 3, 3, dtype=torch.float64)
-    torch.nn.functional.conv2d(x, w, padding=1).relu().softmax(-1).sum()
-    (x.float() @ torch.randn(5, 5)).sum()
-
-
-def _versions() -> dict[str, str]:
-    import platform
-
-    import torch
-
-    return {"torch": torch.__version__, "python": platform.python_version()}
 
 
 class Template:
@@ -108,7 +41,7 @@ class Template:
         self.pid_namespaces = PidNamespaces() if isolation == "namespace" else None
 
     def run(self) -> None:
-        self.send({"ready": True, "pid": os.getpid(), "versions": _versions(),
+        self.send({"ready": True, "pid": os.getpid(), "versions": versions(),
                    "isolation": self.isolation})
         while True:
             try:
@@ -250,7 +183,7 @@ def _executor_main(sock: socket.socket, config: dict[str, Any]) -> None:
     """In the forked child: confine, receive the submission, serve requests, exit."""
     code = 0
     try:
-        from grader import protocol, sandbox
+        from grader import sandbox
         from grader.executor import child
 
         log_fd = os.open(config["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -267,17 +200,7 @@ def _executor_main(sock: socket.socket, config: dict[str, Any]) -> None:
             _, status = os.waitpid(waiter, 0)
             code = os.waitstatus_to_exitcode(status)
             os._exit(code if code >= 0 else 128 - code)
-        workdir = config["workdir"]
-        os.makedirs(workdir, exist_ok=True)
-        os.chdir(workdir)
-        spec, _ = protocol.recv_frame(sock, max_bytes=64 << 20)
-        sub = spec["submission"]
-        with open(os.path.join(workdir, sub["filename"]), "w", encoding="utf-8") as f:
-            f.write(sub["source"])
-        sub["filename"] = os.path.join(workdir, sub["filename"])
-        if spec.get("harness"):
-            spec["harness"]["filename"] = os.path.join(workdir, spec["harness"]["filename"])
-        child.serve(sock, {**config, **spec})
+        child.accept(sock, config)
     except BaseException:  # noqa: B036 - anything here ends the executor with a log line
         traceback.print_exc()
         code = 70
@@ -297,11 +220,11 @@ def main() -> None:
     become_subreaper()
     isolation = available_isolation()
     extra = tuple(a for a in sys.argv[2:] if a != PROCESS_LEVEL)
-    if (isolation == "process" or PROCESS_LEVEL in sys.argv[2:]) and _python_unreadable():
+    if (isolation == "process" or PROCESS_LEVEL in sys.argv[2:]) and python_unreadable():
         # Without a namespace to re-attach it, the sandbox uid cannot import from this
         # Python later: import what torch's global-state setters load lazily, now.
         extra += LAZY_STATE_MODULES
-    _preload(extra)
+    preload(extra)
     Template(ctrl, isolation).run()
 
 

@@ -144,7 +144,7 @@ def check_descend(student, p0: torch.Tensor, lr: float, steps: int) -> None:
     assert_near_minimum(result.value, p0, lr, steps)
     assert_close(result.value, descend(p0, lr, steps), name=f"descend(..., lr={lr}, "
                  f"steps={steps})", profile="loose", dtype=p0.dtype, meta=result.meta,
-                 device=student.device, hint=values_hint("each step is p <- p - lr * "
+                 device=result.device, hint=values_hint("each step is p <- p - lr * "
                                                          "himmelblau_grad(p)"))
     after = _first_tensor(result.inputs_after)
     if after is not None and not torch.equal(after.to(p0.dtype).cpu(), p0):

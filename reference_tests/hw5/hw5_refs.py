@@ -106,7 +106,7 @@ def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var
     label = f"batch_norm(..., training={training})"
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         assert_close(got, (y.detach(), rm, rv), name=label, dtype=dtype, meta=result.meta)
-    kw = dict(profile="accumulate", dtype=dtype, meta=result.meta, device=student.device)
+    kw = dict(profile="accumulate", dtype=dtype, meta=result.meta, device=result.device)
     assert_close(got[0], y.detach(), name=f"y of {label}", **kw,
                  hint=values_hint("training mode normalises with the batch mean and the "
                                   "biased variance (divide by n), over every dim but C"

@@ -69,7 +69,7 @@ def test_l2_penalty_generator_float32(student, reference, rng):
 def test_dropout_float32(student, rng, p):
     x = torch.randn(8, 16, generator=rng, dtype=torch.float32)
     seed = _seed(rng)
-    check_function(student, "dropout", dropout_reference(seed, x.dtype, student.device),
+    check_function(student, "dropout", dropout_reference(seed, x.dtype, student.device_for(x.dtype)),
                    x, p, True, generator(seed), grad=True, hint=DROPOUT_HINT)
 
 
@@ -77,7 +77,7 @@ def test_dropout_float32(student, rng, p):
 def test_dropout_p_one(student, rng):
     x = torch.randn(5, 6, generator=rng, dtype=torch.float64)
     seed = _seed(rng)
-    check_function(student, "dropout", dropout_reference(seed, x.dtype, student.device),
+    check_function(student, "dropout", dropout_reference(seed, x.dtype, student.device_for(x.dtype)),
                    x, 1.0, True, generator(seed), grad=True,
                    hint=nan_hint("p = 1 drops every unit: return zeros, not x * 0 / 0"))
 
@@ -86,13 +86,13 @@ def test_dropout_p_one(student, rng):
 def test_dropout_large_4d(student, rng):
     x = torch.randn(8, 16, 24, 24, generator=rng, dtype=torch.float64)
     seed = _seed(rng)
-    check_function(student, "dropout", dropout_reference(seed, x.dtype, student.device),
+    check_function(student, "dropout", dropout_reference(seed, x.dtype, student.device_for(x.dtype)),
                    x, 0.25, True, generator(seed), grad=True, hint=DROPOUT_HINT)
 
 
 @pytest.mark.part("dropout")
 def test_dropout_eval_float32(student, rng):
     x = torch.randn(3, 4, 5, generator=rng, dtype=torch.float32)
-    check_function(student, "dropout", dropout_reference(0, x.dtype, student.device),
+    check_function(student, "dropout", dropout_reference(0, x.dtype, student.device_for(x.dtype)),
                    x, 0.7, False, generator(1), grad=True,
                    hint="when not training, return x unchanged (no mask, no scaling)")
