@@ -207,6 +207,19 @@ def _check_options(rerun: str | None, fmt: str, executor: str) -> None:
         raise UsageError(f"--executor must be local or dask (got {executor!r})")
 
 
+def _check_isolation(settings: Any, executor: str) -> None:
+    """A class is graded at the portable level only when asked for by name: it does not hide
+    the course (hidden tests, solutions, other students' work) from a submission."""
+    from grader.isolation import fork_server_available
+
+    if executor == "local" and settings.isolation == "auto" and not fork_server_available():
+        raise UsageError(
+            f"grade batch: this machine ({sys.platform}) offers only the portable isolation "
+            "level, which does not hide the course's hidden tests, solutions or other "
+            "students' files from a submission; grade on Linux (namespace or process level), "
+            "or pass --isolation portable to grade here anyway")
+
+
 def _existing(out: Path, student: str) -> dict[str, Any] | None:
     path = out / RESULTS / f"{student}.json"
     try:
@@ -265,6 +278,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     homework = loaded.homework(hw_id)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     settings = homework_settings(loaded, homework, overrides)
+    _check_isolation(settings, executor)
     if executor == "local":
         check_device(settings)
     out = Path(out)

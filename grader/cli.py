@@ -22,6 +22,19 @@ DEVICE_HELP = "Where the student's code runs: cpu, cuda, cuda:N or mps (Apple si
 FORMAT_HELP = "text (terminal), json (the result schema), html (one page) or md."
 
 
+def _safe_streams() -> None:
+    """Never die on a character the terminal's encoding lacks (a Windows console or a
+    redirected stream in cp1252 receiving a student's message with an arrow in it)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = str(getattr(stream, "encoding", "") or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding != "utf8" and reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):  # a detached or closed stream
+                pass
+
+
 def _fail(err: GraderError) -> None:
     click.echo(f"grade: error: {err}", err=True)
     sys.exit(2)
@@ -48,6 +61,13 @@ def main() -> None:
     Instructors:  grade verify                    (solutions pass, stubs fail, mutants caught)
                   grade batch hw2 SUBMISSIONS --out graded/
     """
+    _safe_streams()
+    from grader.compat import check_torch
+
+    try:
+        check_torch()
+    except GraderError as err:
+        _fail(err)
 
 
 @main.command()

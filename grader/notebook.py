@@ -28,6 +28,7 @@ from typing import Any
 
 from grader.errors import GraderError
 from grader.results import SubmissionResult
+from grader.submission import is_check_call
 
 __all__ = ["NotebookResult", "check", "kernel_source", "notebook_path", "scoped_html"]
 
@@ -107,16 +108,6 @@ def notebook_path(ip: Any = None) -> Path | None:
     return None
 
 
-def _is_check_call(node: ast.stmt) -> bool:
-    value = getattr(node, "value", None)
-    if not isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) or \
-            not isinstance(value, ast.Call):
-        return False
-    func = value.func
-    return (isinstance(func, ast.Name) and func.id == "check") or \
-        (isinstance(func, ast.Attribute) and func.attr == "check")
-
-
 def _drop_check_calls(code: str) -> str:
     try:
         tree = ast.parse(code)
@@ -124,7 +115,7 @@ def _drop_check_calls(code: str) -> str:
         return code
     lines = code.splitlines()
     for node in reversed(tree.body):
-        if _is_check_call(node):
+        if is_check_call(node):
             del lines[node.lineno - 1:node.end_lineno or node.lineno]
     return "\n".join(lines)
 
@@ -181,8 +172,10 @@ def check(hw_id: str, path: str | os.PathLike[str] | None = None, *,
     None is returned; elsewhere it is raised.
     """
     from grader.api import check_submission
+    from grader.compat import check_torch
     from grader.report import render
 
+    check_torch()
     ip = _ipython()
     kernel = _in_kernel(ip)
     course_dir = Path(course) if course is not None else None

@@ -259,7 +259,7 @@ build-backend = "setuptools.build_meta"
 name = "torch-grader"
 version = "{version}"
 description = "The grader of {course}: run `grade check hwN` on your work."
-requires-python = ">=3.10"
+requires-python = ">=3.11"
 dependencies = [{deps}]
 
 [project.scripts]
@@ -274,60 +274,28 @@ grader = ["templates/*.j2", "py.typed"]
 
 
 def _readme(course: Course, homeworks: Sequence[Homework], hidden: dict[str, int]) -> str:
-    rows = "\n".join(
-        f"| {hw.id} | {hw.title} | `assignments/{hw.id}/{hw.file}` | {hw.max_score:g} | "
-        f"{hidden[hw.id]} |" for hw in homeworks)
-    first = homeworks[0]
-    return f"""# {course.name}: your homework
+    from grader.compat import MIN_TORCH
+    from grader.report import render_template
 
-## Install (once)
+    return render_template("bundle_README.md.j2", course=course.name, homeworks=homeworks,
+                           first=homeworks[0], hidden=hidden, torch_pin=_torch_pin(),
+                           min_torch=".".join(map(str, MIN_TORCH)))
 
-You need Python 3.10 or newer. In this folder:
 
-```bash
-python -m venv .venv && . .venv/bin/activate     # Windows: .venv\\Scripts\\activate
-pip install -r requirements.txt && pip install .
-```
+def _write_student_files(out: Path, homeworks: Sequence[Homework]) -> None:
+    """Each homework's notebook, and a CI workflow running the student's journey on Windows,
+    macOS and Linux."""
+    import nbformat
 
-This installs PyTorch (the version the course grades with) and the `grade` command.
+    from grader.release_notebook import homework_notebook
+    from grader.report import render_template
 
-## Work
-
-| homework | title | your file | points | hidden tests |
-|---|---|---|---|---|
-{rows}
-
-Open your file (for example `assignments/{first.id}/{first.file}`) and read each function's
-docstring: the task, the shapes and dtypes, the formula, a tiny worked example and what is
-forbidden. Replace each `raise NotImplementedError` with your code.
-
-## Check, as often as you like
-
-```bash
-grade check {first.id}                       # one line per part: points, and what went wrong
-grade check {first.id} --format html --output report.html   # the mismatches drawn
-```
-
-Parts you have not written yet say "not implemented" and cost nothing. The last line gives
-your score on the public tests and how many hidden tests will also run when your work is
-graded; passing the public tests is a good sign, not a promise.
-
-In a Jupyter notebook started in this folder:
-
-```python
-from grader import check
-check("{first.id}")                # grades the notebook's own definitions
-check("{first.id}", "assignments/{first.id}/{first.file}")   # or a file
-```
-
-The public tests are in `reference_tests/HW/public/`; read them to see what is checked.
-
-## Submit
-
-Submit your `{first.file}` (or your notebook) as the course tells you (LMS or Gradescope).
-Top-level code in a notebook (training loops, prints) is left out when grading: only imports,
-functions, classes and constants are graded.
-"""
+    for hw in homeworks:
+        nbformat.write(homework_notebook(hw), str(out / f"{hw.id}.ipynb"))
+    workflow = out / ".github" / "workflows" / "grade-check.yml"
+    workflow.parent.mkdir(parents=True, exist_ok=True)
+    workflow.write_text(render_template("bundle_workflow.yml.j2", homeworks=homeworks,
+                                        torch_pin=_torch_pin()), encoding="utf-8")
 
 
 def release(homework_ids: Sequence[str], out: Path, *, course: Course | Path | None = None,
@@ -375,6 +343,7 @@ def release(homework_ids: Sequence[str], out: Path, *, course: Course | Path | N
         _write_grader(loaded, out)
         (out / "requirements.txt").write_text(_requirements(), encoding="utf-8")
         (out / "README.md").write_text(_readme(loaded, homeworks, hidden), encoding="utf-8")
+        _write_student_files(out, homeworks)
         (out / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\nbuild/\n"
                                         "report.html\n", encoding="utf-8")
         _refuse_leaks(find_leaks(out, loaded, [hw.id for hw in homeworks]))

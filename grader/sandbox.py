@@ -286,6 +286,7 @@ def confine(config: dict[str, Any], *, new_session: bool = True) -> int | None:
     uid = config.get("uid")
     if is_root and uid is not None:
         _drop_uid(int(uid))
+        prctl_pdeathsig()  # the kernel clears the parent-death signal on a change of uid
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if config.get("seccomp", True):
         install_seccomp()

@@ -19,7 +19,7 @@ from typing import Any
 from grader.course import Homework
 from grader.errors import SubmissionError
 
-__all__ = ["Prepared", "prepare_submission", "split_chunks"]
+__all__ = ["Prepared", "is_check_call", "prepare_submission", "split_chunks"]
 
 MAX_BYTES = 2 << 20
 _DEF = re.compile(r"^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", re.M)
@@ -120,6 +120,18 @@ def _is_constant(node: ast.expr) -> bool:
         return False
 
 
+def is_check_call(node: ast.stmt) -> bool:
+    """A ``check("hwN")`` (or ``grader.check(...)``) statement: how a notebook grades itself,
+    never part of the graded module and not worth listing as left out."""
+    value = getattr(node, "value", None)
+    if not isinstance(node, (ast.Expr, ast.Assign, ast.AnnAssign)) or \
+            not isinstance(value, ast.Call):
+        return False
+    func = value.func
+    return (isinstance(func, ast.Name) and func.id == "check") or \
+        (isinstance(func, ast.Attribute) and func.attr == "check")
+
+
 def _keep_in_notebook(node: ast.stmt) -> bool:
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef,
                          ast.ClassDef)):
@@ -164,6 +176,8 @@ def _notebook_source(path: Path, text: str) -> tuple[str, list[str]]:
             continue
         kept = []
         for node in tree.body:
+            if is_check_call(node):
+                continue
             if _keep_in_notebook(node):
                 start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
                 kept.append("\n".join(lines[start - 1:node.end_lineno]))

@@ -17,6 +17,7 @@ POSIX-only unless it is there.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import traceback
@@ -59,7 +60,9 @@ def _redirect_output(log_path: str) -> None:
 
 def apply_limits(config: dict[str, Any]) -> list[str]:
     """The confinement this platform allows, in this process; returns what was applied."""
-    if sys.platform.startswith("linux"):
+    linux = sys.platform.startswith("linux") and hasattr(os, "geteuid") and \
+        importlib.util.find_spec("resource") is not None
+    if linux:
         from grader import sandbox
 
         sandbox.become_subreaper()  # daemons stay descendants, so the judge can kill them
