@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import os
 import select
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -42,8 +44,10 @@ class _WorkerJudge:
         cmd = [sys.executable, "-m", "grader.pool", "--worker", "--course", course_root,
                "--homework", hw_id, "--overrides", json.dumps(overrides),
                "--slot", str(os.getpid() % 1000)]
+        # its stderr, for the reason it died (on a cluster: a course folder not at this path)
+        self.stderr = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, bufsize=0)
+                                     stderr=self.stderr, bufsize=0)
         self.buffer = b""
 
     def alive(self) -> bool:
@@ -71,14 +75,24 @@ class _WorkerJudge:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     code = self.proc.wait()
+                    hint = " (workers need the course folder at the driver's path)" \
+                        if code == 2 else ""  # a GraderError: the course or its settings
                     raise RuntimeError(f"the judge process died (exit {code}) while grading "
-                                       f"{student}")
+                                       f"{student} on {socket.gethostname()}"
+                                       f"{self.last_words()}{hint}")
                 self.buffer += chunk
+
+    def last_words(self) -> str:
+        """``: <the last line the judge wrote on stderr>``, or nothing."""
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode(errors="replace").strip().splitlines()
+        return f": {lines[-1][:300]}" if lines else ""
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        self.stderr.close()
 
 
 def grade_task(course_root: str, hw_id: str, overrides: dict[str, Any], student: str,
