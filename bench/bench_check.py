@@ -2,8 +2,9 @@
 
     python bench/bench_check.py [--repeat 5] [--calls 200] [--timeout 2]
 
-Prints a table: `grade check hw2 solutions/hw2` wall time against `python -c "import torch"`
-(medians), the grader's overhead per request (a round trip to an executor calling a tiny
+Prints a table: `grade check hw2 solutions/hw2` wall time at the default level and at the
+portable level (a spawned interpreter per executor, as on Windows and macOS) against
+`python -c "import torch"` (medians, interleaved), the grader's overhead per request (a round trip to an executor calling a tiny
 function), and what a hung function costs (3 tests of one hanging function: one timeout).
 """
 
@@ -32,14 +33,18 @@ def wall(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> list
     return times
 
 
-def side_by_side(repeat: int) -> tuple[list[float], list[float]]:
+def side_by_side(repeat: int) -> tuple[list[float], list[float], list[float]]:
+    """(default level, portable level, import torch) wall times, interleaved so that all
+    three see the same machine load."""
     grade = [str(BIN / "grade"), "check", "hw2", "solutions/hw2"]
+    portable = [*grade, "--isolation", "portable"]
     torch_only = [sys.executable, "-c", "import torch"]
-    g, t = [], []
-    for _ in range(repeat):  # interleaved, so both see the same machine load
+    g, p, t = [], [], []
+    for _ in range(repeat):
         g += wall(grade, 1)
+        p += wall(portable, 1)
         t += wall(torch_only, 1)
-    return g, t
+    return g, p, t
 
 
 def request_overhead(calls: int) -> list[float]:
@@ -106,14 +111,20 @@ def main() -> None:
     os.chdir(ROOT)
     tempfile.tempdir = None
 
-    grade, torch_only = side_by_side(args.repeat)
+    grade, portable, torch_only = side_by_side(args.repeat)
+    from grader.isolation import fork_server_available
+
+    level = "namespace or process" if fork_server_available() else "portable"
     per_request = request_overhead(args.calls)
     n_tests, hung_total, waited, hung_run = hung_function(args.timeout)
 
     med = statistics.median
     rows = [
         ("grade check hw2 solutions/hw2", f"{med(grade):.2f} s",
-         f"median of {args.repeat}; min {min(grade):.2f} s"),
+         f"median of {args.repeat}; min {min(grade):.2f} s; isolation auto ({level})"),
+        ("  ... --isolation portable", f"{med(portable):.2f} s",
+         f"median of {args.repeat}; min {min(portable):.2f} s; "
+         f"{med(portable) / med(torch_only):.2f}x one torch import (target: 1.5x)"),
         ('python -c "import torch"', f"{med(torch_only):.2f} s",
          f"median of {args.repeat}; min {min(torch_only):.2f} s"),
         ("grade check minus torch import", f"{med(grade) - med(torch_only):.2f} s", ""),

@@ -46,3 +46,44 @@ def test_a_student_message_outside_the_console_encoding_does_not_crash(tmp_path:
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert b"Traceback" not in proc.stderr
     assert b"sigmoid_grad" in proc.stdout and b"shape ? wrong ?" in proc.stdout
+
+
+def test_mps_without_apple_silicon_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    result = CliRunner().invoke(main, ["check", "hw2", "solutions/hw2", "--device", "mps"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("grade: error: --device mps: no Apple-silicon GPU")
+    assert result.stderr.count("\n") == 1
+
+
+def test_on_mps_float64_requests_run_on_the_cpu() -> None:
+    """MPS has no float64: those requests (the curriculum's float64 tests) go to the CPU, and
+    the comparison expects their results there."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from grader.proxy import Student
+
+    run = SimpleNamespace(settings=SimpleNamespace(device="mps"))
+    student = Student(run, part="softmax", seed=0, hidden=False)  # type: ignore[arg-type]
+    assert student.device_for(torch.float64) == "cpu"
+    assert student.device_for(torch.float32) == "mps"
+    assert student._device_of({"t0": torch.ones(2, dtype=torch.float64)}) == "cpu"
+    assert student._device_of({"t0": torch.ones(2)}) == "mps"
+    assert student._device_of({}, "float64") == "cpu"
+    cpu = Student(SimpleNamespace(settings=SimpleNamespace(device="cuda")),  # type: ignore[arg-type]
+                  part="softmax", seed=0, hidden=False)
+    assert cpu.device_for(torch.float64) == "cuda"
+
+
+def test_an_operator_missing_on_mps_is_not_an_unwritten_part() -> None:
+    from grader.executor.child import error_record
+
+    gap = NotImplementedError("The operator 'aten::_foo' is not currently implemented for the "
+                              "MPS device. As a temporary fix, you can set "
+                              "PYTORCH_ENABLE_MPS_FALLBACK=1")
+    assert error_record(gap, set())["kind"] == "exception"
+    assert error_record(NotImplementedError(), set())["kind"] == "not_implemented"

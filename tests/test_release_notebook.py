@@ -91,3 +91,21 @@ def test_the_bundle_holds_the_notebook_and_a_three_platform_workflow(tmp_path: P
         assert system in readme
     assert "Python 3.11" in readme and ".venv\\Scripts\\activate" in readme
     assert 'requires-python = ">=3.11"' in (out / "pyproject.toml").read_text()
+
+
+def test_the_course_workflow_runs_the_journey_script_on_three_platforms(tmp_path: Path) -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/student-journey.yml").read_text())
+    job = workflow["jobs"]["journey"]
+    assert set(job["strategy"]["matrix"]["os"]) == {"ubuntu-latest", "windows-latest",
+                                                    "macos-latest"}
+    assert any(step.get("run") == "bash .ci/student-journey" for step in job["steps"])
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(["bash", str(ROOT / ".ci/student-journey"), "hw2"], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "hw2: stub ok (0/15, every part not implemented" in proc.stdout
+    assert "score 15/15" in proc.stdout
