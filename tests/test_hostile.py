@@ -45,9 +45,11 @@ ORDER = ["control_first", "patch_allclose", "torch_function", "frame_steal", "re
          "os_exit_import", "forge_output", "results_tamper", "sleep_everywhere", "infinite_loop",
          "fork_bomb", "control_after_fork_bomb", "daemon_escape", "mem_hog", "disk_fill",
          "control_after_disk_fill", "output_flood", "net_exfil", "leak_inputs", "proc_snoop",
+         "segfault", "control_after_segfault",
          "ptrace_parent", "sys_modules_builtins", "monkeypatch_import", "torch_state",
          "noisy_correct", "control_last"]
 FULL_MARKS = {"control_first", "control_after_conftest", "control_after_fork_bomb",
+              "control_after_segfault",
               "control_after_disk_fill", "control_last", "daemon_escape", "torch_state",
               "noisy_correct"}
 ZERO = {"patch_allclose", "torch_function", "frame_steal", "ref_import", "read_hidden",
@@ -251,6 +253,7 @@ def _parts(result: Any) -> dict[str, set[str]]:
     ("infinite_loop", {"relu_grad"}),
     ("fork_bomb", {"softmax_jacobian"}),
     ("mem_hog", {"sigmoid_grad", "tanh_grad", "relu_grad", "softmax_backward"}),
+    ("segfault", {"softmax_backward"}),
 ])
 def test_contained_and_the_rest_graded(level: str, case: str, broken: set[str]) -> None:
     result = _run(level, case)["results"][case]
@@ -262,6 +265,9 @@ def test_contained_and_the_rest_graded(level: str, case: str, broken: set[str]) 
             assert statuses == {"passed"}, (part, statuses, _messages(result)[:500])
     if case in ("infinite_loop", "fork_bomb"):
         assert parts[next(iter(broken))] == {"timeout"}
+    if case == "segfault":
+        assert parts["softmax_backward"] == {"crashed"}
+        assert "segmentation fault" in _messages(result)
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -96,3 +96,12 @@ def test_the_executor_environment_keeps_what_windows_needs() -> None:
     assert env["SYSTEMROOT"] == "C:\\Windows" and env["TEMP"] == env["TMP"] == "C:\\T"
     assert "GITHUB_TOKEN" not in env and "USERPROFILE" not in env
     assert env["HOME"] == "C:\\T"
+
+
+def test_paths_in_messages_are_relative_to_the_submission() -> None:
+    proc = _grade("check", "hw2", "tests/submissions/platform/raises_with_its_path.py",
+                  "--format", "json")
+    result = _json(proc)
+    message = next(p for p in result["parts"] if p["name"] == "sigmoid_grad")["message"]
+    assert "cannot open gradients.py" in message and "(gradients.py line 4" in message, message
+    assert "grader-exec-" not in json.dumps(result)
