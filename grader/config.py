@@ -47,7 +47,8 @@ class Settings:
     max_reply_mb: int = 64
     """Largest reply the judge reads from an executor."""
     sandbox_uid: int = 20000
-    """First uid of the sandbox slots (used when the grader runs as root)."""
+    """First uid of the sandbox slots (used when the grader runs as root); 0 keeps executors
+    at the grader's own uid, as when the grader does not run as root."""
     seed_salt: str = ""
     """Mixed into every test's seed; set it per term to vary hidden inputs."""
 

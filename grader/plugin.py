@@ -128,10 +128,13 @@ class GraderPlugin:
 
     def __init__(self, homework: Homework, settings: Settings, template: Launcher,
                  feed: Iterable[Prepared], on_done: Callable[[SubmissionRun, list[Any]], None],
-                 sandbox: Callable[[], dict[str, Any]]) -> None:
+                 sandbox: Callable[[], dict[str, Any]],
+                 relaunch: Callable[[], Launcher] | None = None) -> None:
         self.homework = homework
         self.run_settings = settings
         self.template = template
+        self.relaunch = relaunch  # a fresh template after one died under a submission
+        self.relaunched: list[Launcher] = []
         self.feed = feed
         self.on_done = on_done
         self.sandbox = sandbox  # called at the first executor: it waits for the template
@@ -266,6 +269,9 @@ class GraderPlugin:
                 self.run_one(session, prepared)
         except GraderError as err:  # reported by the runner once pytest has finished
             self.fatal = err
+        finally:
+            for launcher in self.relaunched:
+                launcher.close()
         return True
 
     def run_one(self, session: pytest.Session, prepared: Prepared) -> None:
@@ -286,6 +292,9 @@ class GraderPlugin:
         finally:
             executor.close()
             self.current = None
+            if executor.launcher_lost and self.relaunch is not None:
+                self.template = self.relaunch()
+                self.relaunched.append(self.template)
 
     def _call_directly(self, item: pytest.Item) -> None:
         """Run one test without pytest's protocol, under the same outer time limit."""

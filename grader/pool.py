@@ -59,13 +59,15 @@ def prepared_from_dict(data: dict[str, Any]) -> Any:
 
 
 def error_result(homework: Any, settings: Any, job: Job, message: str) -> Any:
-    """The result of a submission the judges could not finish (status ``error``)."""
+    """The result of a submission the judges could not finish: its judge (or Dask task) died
+    or ran out of time while grading it, every time it was tried (status ``crashed``, 0
+    points); the batch goes on with the others."""
     from grader.results import unreadable_result
 
     p = job.prepared
     base = unreadable_result(homework, student=job.student, path=p.get("path", ""),
                              message=message, settings=settings, sha256=job.sha256)
-    return replace(base, status="error")
+    return replace(base, status="crashed")
 
 
 # --------------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ def sandbox_config(settings: Settings, course_root: Path, isolation: str, slot: 
                   and not os.path.islink(f"/{d}")) if isolation == "namespace" else []
     cuda = settings.device.startswith("cuda")
     uid = None
-    if is_root:
+    if is_root and settings.sandbox_uid > 0:
         from grader.sandbox import claim_uid
 
         uid = claim_uid(settings.sandbox_uid, slot)
@@ -179,7 +179,13 @@ def run_suite(homework: Homework, settings: Settings, template: Launcher,
                 "\n".join(run.internal_errors)
         on_result(result, log)
 
-    plugin = GraderPlugin(homework, settings, template, feed, done, lambda: setup()["sandbox"])
+    def relaunch() -> Launcher:
+        from grader.isolation import open_launcher
+
+        return open_launcher(settings, preload=homework.preload)
+
+    plugin = GraderPlugin(homework, settings, template, feed, done, lambda: setup()["sandbox"],
+                          relaunch)
     if not homework.tests_dir.is_dir():
         raise ConfigError(f"{homework.tests_dir} does not exist: the suite of {homework.id}")
     try:

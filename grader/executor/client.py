@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
 from grader.errors import (
     ExecutorCrash,
@@ -35,7 +35,8 @@ from grader.errors import (
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Channel", "Executor", "ExecutorSpec", "Launcher", "SocketChannel", "Template",
+__all__ = ["Channel", "Executor", "ExecutorSpec", "Launcher", "LauncherLost", "SocketChannel",
+           "Template",
            "describe_exit", "describe_status", "template_env"]
 
 MAX_CONTROL_MESSAGE = 1 << 16
@@ -88,6 +89,11 @@ class Launcher(Protocol):
     def ending(self, pid: int, timeout: float) -> str: ...
 
     def close(self) -> None: ...
+
+
+class LauncherLost(ExecutorError):
+    """The template died or stopped answering after it was ready (killed by a submission
+    that could signal it, or by the machine): its executors are gone with it."""
 
 
 class ReplyTooLarge(Exception):
@@ -191,9 +197,9 @@ class Template:
             else:
                 data, got = self.ctrl.recv(MAX_CONTROL_MESSAGE), []
         except (TimeoutError, OSError) as err:
-            raise ExecutorError(f"the executor template stopped answering: {err}") from None
+            raise LauncherLost(f"the executor template stopped answering: {err}") from None
         if not data:
-            raise ExecutorError("the executor template exited")
+            raise LauncherLost("the executor template exited")
         return json.loads(data), list(got)
 
     def spawn(self, config: dict[str, Any]) -> tuple[int, SocketChannel]:
@@ -295,6 +301,7 @@ class Executor:
         os.chmod(self.log_dir, 0o711)
         self.log_path = os.path.join(self.log_dir, "student.log")
         self.restarts = 0
+        self.launcher_lost = False  # the template died: this executor's launcher is unusable
 
     def _config(self) -> dict[str, Any]:
         config = {**self.spec.sandbox, "log_path": self.log_path}
@@ -314,7 +321,10 @@ class Executor:
             raise self.fatal.with_traceback(None)
         if self.channel is not None and self.load_report is not None:
             return self.load_report
-        self.pid, self.channel = self.template.spawn(self._config())
+        try:
+            self.pid, self.channel = self.template.spawn(self._config())
+        except LauncherLost:
+            self._lost()
         try:
             self.channel.send({"submission": self.spec.submission,
                                "harness": self.spec.harness}, {})
@@ -390,18 +400,36 @@ class Executor:
 
     def _crashed(self) -> None:
         pid = self.pid
-        how = self.template.ending(pid, timeout=2.0) if pid is not None else \
-            "the executor stopped answering"
+        try:
+            how = self.template.ending(pid, timeout=2.0) if pid is not None else \
+                "the executor stopped answering"
+        except LauncherLost:
+            self._lost()
         self._kill()
         raise ExecutorCrash(how)
+
+    def _lost(self) -> NoReturn:
+        """The template died under this submission: every later request of it fails as
+        crashed, and the judge starts a fresh template for the next submission."""
+        self.launcher_lost = True
+        self.pid = None
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        self.fatal = ExecutorCrash("the sandbox's template process died while this submission "
+                                   "was being graded (did the code signal another process?)")
+        raise self.fatal
 
     def _kill(self) -> None:
         if self.channel is not None:
             self.channel.close()
             self.channel = None
         if self.pid is not None:
-            self.template.kill(self.pid)
-            self.pid = None
+            pid, self.pid = self.pid, None
+            try:
+                self.template.kill(pid)
+            except LauncherLost:
+                self._lost()
         self.load_report = None if self.fatal is None else self.load_report
         self.restarts += 1
 
@@ -419,5 +447,8 @@ class Executor:
     def close(self) -> None:
         """End the executor and remove its scratch files."""
         if self.channel is not None or self.pid is not None:
-            self._kill()
+            try:
+                self._kill()
+            except ExecutorCrash:  # the template is gone, and its executors with it
+                pass
         shutil.rmtree(self.log_dir, ignore_errors=True)
