@@ -15,7 +15,7 @@ install: ## create .venv with torch, the grader and its test tools
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[dev,dask]"
+	$(BIN)/python -m pip install -q -e ".[dev,dask,instructor]"
 	@# bytecode now, so that `grade` does not compile itself on every run where
 	@# PYTHONDONTWRITEBYTECODE is set (CI images often set it)
 	$(BIN)/python -m compileall -q grader

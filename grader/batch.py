@@ -273,6 +273,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     from grader.api import check_device, homework_settings
     from grader.course import load_course
     from grader.results import SubmissionResult, unreadable_result
+    from grader.similarityreport import batch_similarity
 
     _check_options(rerun, fmt, executor)
     started = time.monotonic()
@@ -288,6 +289,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     for stale in (out / RESULTS).glob(".*.tmp-*"):
         stale.unlink(missing_ok=True)
     entries, layout = discover(Path(submissions), out)
+    everyone = entries  # similarity compares the whole class, even when --student picks some
     wanted = {safe_id(s) for s in students}
     if wanted:
         unknown = wanted - {e.student for e in entries}
@@ -336,6 +338,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
             run_dask(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
                      scheduler=scheduler, workers=jobs, on_result=on_result)
     summary.elapsed_s = time.monotonic() - started
+    batch_similarity(homework, everyone, out)
     results = render_outputs(out)
     mine = [results[e.student] for e in entries if e.student in results]
     for r in mine:
@@ -360,11 +363,13 @@ def render_outputs(out: str | Path) -> dict[str, Any]:
     """(Re)write ``gradebook.csv`` and ``class.html`` from ``out/results``; the results."""
     from grader.classreport import render_class
     from grader.gradebook import write_gradebook
+    from grader.similarityreport import class_section
 
     out = Path(out)
     results = load_results(out)
     if not results:
         raise UsageError(f"{out / RESULTS}: no results to report")
     write_gradebook(out / "gradebook.csv", list(results.values()))
-    write_atomic(out / "class.html", render_class(list(results.values())))
+    write_atomic(out / "class.html", render_class(list(results.values()),
+                                                  similarity=class_section(out)))
     return results

@@ -2,8 +2,8 @@
 
 Sections: the score histogram, the pass rate per part (share of students with full points
 on the part), the most common failure messages per part (numbers folded so "got 0.41" and
-"got 0.37" count as one message), the slowest submissions, and the submissions that crashed,
-timed out, could not be read or could not be graded.
+"got 0.37" count as one message), the slowest submissions, the submissions that crashed,
+timed out, could not be read or could not be graded, and the most similar pairs of submissions.
 """
 
 from __future__ import annotations
@@ -107,8 +107,12 @@ def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     }
 
 
-def render_class(results: Sequence[SubmissionResult]) -> str:
-    """The class report as one self-contained HTML page."""
+def render_class(results: Sequence[SubmissionResult],
+                 similarity: dict[str, Any] | None = None) -> str:
+    """The class report as one self-contained HTML page; ``similarity`` is its section on
+    similar submissions (``grader.similarityreport.class_section``), "not computed" without."""
     from grader.report import render_template
+    from grader.similarityreport import NOT_COMPUTED
 
-    return render_template("class.html.j2", s=class_stats(results))
+    return render_template("class.html.j2", s=class_stats(results),
+                           similarity=similarity or NOT_COMPUTED)

@@ -223,6 +223,35 @@ def report(out: Path) -> None:
         return
     click.echo(f"{len(results)} results: wrote {out / 'gradebook.csv'} and {out / 'class.html'}")
 
+
+@main.command()
+@click.argument("homework")
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--out", "-o", "out", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Write similarity.html (the top pairs side by side, shared "
+              "code marked) and similarity.json here; a batch's --out folder links them from "
+              "class.html.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Pairs to keep, per file and per part.")
+@course_option
+def similarity(homework: str, submissions: Path, out: Path | None, top: int,
+               course: Path | None) -> None:
+    """Rank pairs of HOMEWORK's SUBMISSIONS (a folder or an LMS zip, as for batch) by code
+    similarity, per file and per part, with the stub as boilerplate. Needs copydetect
+    (pip install 'torch-grader[instructor]'). A hint for a person to look, not a verdict."""
+    from grader.similarity import find_similar
+    from grader.similarityreport import render_similarity, write_similarity
+
+    try:
+        found = find_similar(homework, submissions, course=course, top=top, workdir=out)
+        written = write_similarity(found, out) if out else []
+    except GraderError as err:
+        _fail(err)
+        return
+    click.echo(render_similarity(found, "text"), nl=False)
+    for path in written:
+        click.echo(f"wrote {path}")
+
 # --- integration commands (grade release, grade gradescope, grade export) below this line ---
 
 
