@@ -86,9 +86,6 @@ def grade_prepared(homework: Homework, settings: Settings, template: Launcher,
     run_suite(homework, settings, template, prepared,
               lambda result, log: results.append((result, log)),
               course_root=course_root, slot=slot)
-    if homework.hidden_pending:
-        results = [(replace(r, hidden_pending=homework.hidden_pending), log)
-                   for r, log in results]
     return results
 
 

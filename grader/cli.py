@@ -6,6 +6,7 @@ Exit codes: 0 success (full marks), 1 a test did not pass (or verify found a pro
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -82,15 +83,24 @@ def main() -> None:
               help="Write the report to this file instead of the terminal.")
 @click.option("--show-output", is_flag=True, help="Also print what the code printed "
               "(stdout and stderr of the executor).")
+@click.option("--watch", "-w", is_flag=True, help="Keep the grader warm and grade again "
+              "each time the submission changes (Ctrl-C stops).")
 def check(homework: str, submission: Path | None, course: Path | None, device: str | None,
-          isolation: str | None, fmt: str, output: Path | None, show_output: bool) -> None:
+          isolation: str | None, fmt: str, output: Path | None, show_output: bool,
+          watch: bool) -> None:
     """Grade one SUBMISSION of HOMEWORK (default: assignments/HOMEWORK/).
 
     SUBMISSION is a .py file, a folder holding the homework's file, or a .ipynb notebook.
-    Exit code 0 on full marks, 1 when a test did not pass, 2 on a usage error.
+    Exit code 0 on full marks, 1 when a test did not pass, 2 on a usage error. With --watch
+    the report is drawn again after every save (json: one result per line).
     """
     from grader.api import check_submission
     from grader.report import render
+
+    if watch:
+        _watch(homework, submission, course=course, device=device, isolation=isolation,
+               fmt=fmt, output=output)
+        return
 
     try:
         outcome = check_submission(homework, submission, course=course, device=device,
@@ -108,6 +118,44 @@ def check(homework: str, submission: Path | None, course: Path | None, device: s
     if show_output and outcome.log:
         click.echo("--- what the code printed ---\n" + outcome.log, err=True)
     _exit_now(0 if outcome.result.full_marks else 1)
+
+
+def _watch(homework: str, submission: Path | None, *, fmt: str, output: Path | None,
+           **options: Any) -> None:
+    """grade check --watch: redraw the report in place on a terminal, else append it."""
+    from grader.report import render
+    from grader.results import SubmissionResult
+    from grader.watch import watch_submission
+
+    tty = sys.stdout.isatty() and output is None
+    count = [0]
+
+    def show(result: SubmissionResult, log: str) -> None:
+        count[0] += 1
+        text = render(result, fmt)
+        footer = (f"watching {result.submission.get('path')} · check {count[0]} took "
+                  f"{result.duration_s:.2f} s · Ctrl-C to stop")
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {output} (score {result.score:g}/{result.max_score:g}) · {footer}")
+        elif fmt == "json":
+            click.echo(json.dumps(result.to_dict(), separators=(",", ":")))
+        else:
+            clear = "\x1b[2J\x1b[H" if tty else ""
+            body = _colour(text) if tty and fmt == "text" else text
+            click.echo(f"{clear}{body}{click.style(footer, dim=True) if tty else footer}")
+
+    def problem(message: str) -> None:
+        click.echo(f"grade: cannot read the submission yet: {message}", err=True)
+
+    try:
+        watch_submission(homework, submission, on_result=show, on_error=problem, **options)
+    except GraderError as err:
+        _fail(err)
+    except KeyboardInterrupt:
+        pass
+    click.echo("stopped watching", err=True)
+    _exit_now(0)
 
 
 def _exit_now(code: int) -> None:

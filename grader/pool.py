@@ -126,8 +126,6 @@ def serve(course_root: Path, hw_id: str, overrides: dict[str, Any], inp: TextIO,
             yield prepared_from_dict(job["prepared"])
 
     def on_result(result: Any, log: str) -> None:
-        if homework.hidden_pending:
-            result = replace(result, hidden_pending=homework.hidden_pending)
         out.write(json.dumps({"student": current.get("student", result.student),
                               "result": result.to_dict(), "log": log[-64 * 1024:]}) + "\n")
         out.flush()
