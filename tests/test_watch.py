@@ -45,7 +45,7 @@ class Watcher:
             line = self.lines.get(timeout=timeout_s)
         except queue.Empty:
             self.proc.kill()
-            raise AssertionError("no result in time: " + self.proc.communicate()[1][-3000:])
+            raise AssertionError("no result in time: " + self.proc.communicate()[1][-3000:]) from None
         assert line, "the watcher ended"
         return dict(json.loads(line))
 
