@@ -92,7 +92,8 @@ def stub_signatures(path: Path) -> dict[str, str]:
     return out
 
 
-_PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite")
+_PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite",
+                   "nonfinite_reference")
 
 
 def mismatch_details(exc: BaseException, hidden: bool) -> dict[str, Any]:
