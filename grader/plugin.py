@@ -32,7 +32,7 @@ from _pytest.reports import TestReport
 from grader.compare import Mismatch
 from grader.config import Settings
 from grader.course import Homework
-from grader.errors import GraderError, StudentFailure
+from grader.errors import GraderError, MalformedReply, StudentFailure
 from grader.executor.client import Executor, ExecutorSpec, Template
 from grader.forbidden import scan_forbidden
 from grader.proxy import Student
@@ -69,8 +69,15 @@ class SubmissionRun:
 
     def request(self, header: dict[str, Any], tensors: dict[str, torch.Tensor], *,
                 label: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        return self.executor.request(header, tensors, timeout_s=self.settings.request_timeout_s,
-                                     label=label)
+        reply, out = self.executor.request(header, tensors,
+                                           timeout_s=self.settings.request_timeout_s, label=label)
+        if "ok" not in reply:
+            # A greeting where a reply belongs was forged by the submission, and the real
+            # reply still waits on the socket: restart the executor so no later test reads it.
+            self.executor._kill()
+            raise MalformedReply("the executor's reply was malformed: a greeting arrived "
+                                 "where a reply was expected")
+        return reply, out
 
 
 def stub_signatures(path: Path) -> dict[str, str]:
