@@ -85,21 +85,24 @@ _BN_NAMES = ("x", "gamma", "beta")
 
 
 def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var,
-                     training: bool, momentum: float = 0.1, eps: float = 1e-5,
+                     training: bool, momentum: float | None = None, eps: float | None = None,
                      grad: bool = True) -> None:
     """Compare the student's batch_norm with F.batch_norm: y, both running stats (which must
-    come back without autograd history), the gradients of y w.r.t. x, gamma and beta, and that
-    no input was modified."""
+    come back without autograd history), the gradients of y w.r.t. x, gamma and beta (the
+    only inputs that require grad: the running stats are buffers), and that no input was
+    modified. ``momentum`` or ``eps`` left as None are left out of the call, so the student's
+    defaults must be the curriculum's (0.1 and 1e-5)."""
+    options = {k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None}
     y, rm, rv, leaves = batch_norm_reference(x, gamma, beta, running_mean, running_var,
-                                             training, momentum, eps)
+                                             training, **options)
     dtype = x.dtype
     upstream = None
     if grad:
         gen = torch.Generator().manual_seed(student.seed)
         upstream = torch.randn(y.shape, generator=gen, dtype=torch.float64)
     inputs = [x, gamma, beta, running_mean, running_var]
-    result = student.call("batch_norm", *inputs, training, momentum=momentum, eps=eps,
-                          grad=grad, upstream=[upstream.to(dtype)] if grad else None,
+    result = student.call("batch_norm", *inputs, training, **options, grad=grad,
+                          grad_wrt=(0, 1, 2), upstream=[upstream.to(dtype)] if grad else None,
                           return_inputs=True)
     got = result.value
     mode = "training" if training else "eval"
