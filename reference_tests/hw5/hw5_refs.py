@@ -31,11 +31,16 @@ def conv2d_output_size(h: int, w: int, kernel_size: int, stride: int = 1,
     return tuple(int(s) for s in out.shape[-2:])
 
 
-def check_output_size(student: Student, h: int, w: int, k: int, stride: int = 1,
-                      padding: int = 0) -> None:
-    want = conv2d_output_size(h, w, k, stride, padding)
-    label = f"conv2d_output_size({h}, {w}, {k}, stride={stride}, padding={padding})"
-    got = student.call("conv2d_output_size", h, w, k, stride=stride, padding=padding).value
+def check_output_size(student: Student, h: int, w: int, k: int, stride: int | None = 1,
+                      padding: int | None = 0) -> None:
+    """The student's conv2d_output_size against F.conv2d's; a stride or padding of None is
+    left out of the call (so the defaults, 1 and 0, are the student's)."""
+    options = {name: value for name, value in (("stride", stride), ("padding", padding))
+               if value is not None}
+    want = conv2d_output_size(h, w, k, **options)
+    shown = [str(h), str(w), str(k)] + [f"{name}={value}" for name, value in options.items()]
+    label = f"conv2d_output_size({', '.join(shown)})"
+    got = student.call("conv2d_output_size", h, w, k, **options).value
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Mismatch("type", f"{label} returned {type(got).__name__} {got!r}, expected a "
                                "tuple of two ints (h_out, w_out)")
