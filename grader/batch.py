@@ -279,7 +279,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
             raise UsageError(f"no submission for student(s) {', '.join(sorted(unknown))} in "
                              f"{submissions}")
         entries = [e for e in entries if e.student in wanted]
-    suite = homework.suite_version()
+    suite = homework.suite_version(settings)  # the settings too: a seed_salt changes grades
     summary = BatchSummary(out=out, total=len(entries), layout=layout)
     bar = Progress(0)
 

@@ -136,14 +136,15 @@ def _installed_torch() -> str:
         return "unknown"
 
 
-def versions(homework: Homework, template_info: dict[str, Any] | None = None) -> dict[str, str]:
+def versions(homework: Homework, template_info: dict[str, Any] | None = None,
+             settings: Settings | None = None) -> dict[str, str]:
     """Grader, torch, Python and suite versions recorded in every result: the template's
     when it reported them, else this environment's (read without importing torch, so a
-    batch driver never pays for it)."""
+    batch driver never pays for it). The suite version covers the run's settings."""
     info = (template_info or {}).get("versions", {})
     return {"grader": grader.__version__, "torch": info.get("torch") or _installed_torch(),
             "python": info.get("python", platform.python_version()),
-            "suite": homework.suite_version()}
+            "suite": homework.suite_version(settings)}
 
 
 def unreadable_result(homework: Homework, *, student: str, path: str, message: str,
@@ -152,5 +153,6 @@ def unreadable_result(homework: Homework, *, student: str, path: str, message: s
     return SubmissionResult(
         assignment=homework.id, submission={"id": student, "path": path, "sha256": sha256},
         score=0.0, max_score=homework.max_score, status="unreadable", device=settings.device,
-        isolation="none", versions=versions(homework), duration_s=0.0, message=message,
+        isolation="none", versions=versions(homework, settings=settings), duration_s=0.0,
+        message=message,
         parts_order=tuple(p.name for p in homework.parts))
