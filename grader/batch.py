@@ -110,7 +110,8 @@ def save_result(out: Path, result: Any, log: str, fmt: str) -> None:
         write_atomic(report, render(result, fmt))
     if log:
         write_atomic(folder / f"{student}.log", log)
-    write_atomic(folder / f"{student}.json", json.dumps(result.to_dict(), indent=2) + "\n")
+    write_atomic(folder / f"{student}.json",
+                 json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
