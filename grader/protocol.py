@@ -183,8 +183,9 @@ def decode_value(obj: Any, tensors: dict[str, torch.Tensor], *, _depth: int = 0,
         return DTYPES[payload]
     if tag == "$unsupported" and isinstance(payload, str):
         return Unsupported(payload[:200])
-    if tag == "$gen" and isinstance(payload, list) and len(payload) == 2:
-        return GeneratorSpec(int(payload[0]), str(payload[1]))
+    if tag == "$gen" and isinstance(payload, list) and len(payload) == 2 \
+            and type(payload[0]) is int and isinstance(payload[1], str):
+        return GeneratorSpec(payload[0], payload[1])
     raise FrameError(f"unknown tag {tag!r}")
 
 
@@ -205,7 +206,10 @@ def _safetensors_parts(tensors: dict[str, torch.Tensor]) -> tuple[list[Any], int
         entries[key] = {"dtype": _ST_DTYPES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + size]}
         if size:
-            buffers.append(t.reshape(-1).view(torch.uint8).numpy())
+            flat = t.reshape(-1)
+            if flat.stride(0) != 1:  # one element counts as contiguous whatever its stride
+                flat = flat.clone(memory_format=torch.contiguous_format)
+            buffers.append(flat.view(torch.uint8).numpy())
         offset += size
     head = json.dumps(entries, separators=(",", ":")).encode()
     head += b" " * (-len(head) % 8)
@@ -232,6 +236,8 @@ def header_depth(text: str, limit: int = MAX_HEADER_DEPTH) -> int:
     brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
     depth = 0
     while brackets and depth <= limit:
+        if re.search(f"[\\[{{]{{{limit - depth + 1}}}", brackets):  # so many openings in a row
+            return limit + 1
         peeled = _PAIR.sub("", brackets)
         if len(peeled) == len(brackets):
             raise FrameError("header is not JSON: its brackets do not match")

@@ -281,3 +281,12 @@ def test_the_executor_side_reads_configs_and_requests_only():
     finally:
         a.close()
         b.close()
+
+
+def test_a_one_element_view_with_any_stride_is_sent():
+    """One element counts as contiguous whatever its stride (found by the round-trip
+    property): logits[:, target].diagonal() for one row, x[::2] of two elements."""
+    for t in (torch.randn(1, 1, dtype=torch.float64).diagonal(),
+              torch.arange(2, dtype=torch.float16)[::2], torch.arange(6.0).reshape(2, 3)[:1, 1:2]):
+        got, _ = roundtrip(t)
+        assert torch.equal(got, t) and got.dtype == t.dtype
