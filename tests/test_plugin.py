@@ -319,3 +319,28 @@ def test_a_weight_that_is_not_positive_is_a_config_error(course):
                                                  "@pytest.mark.weight(0)"))
     with pytest.raises(ConfigError, match=r"weight\(w\) needs a number w > 0"):
         check_submission("hwx", course / "solutions/hwx", course=course)
+
+
+@pytest.mark.slow
+def test_a_finite_answer_where_the_reference_is_infinite_fails(course):
+    (course / "reference_tests/hwx/public/test_inf.py").write_text(textwrap.dedent('''
+        import math
+
+        import pytest
+        import torch
+
+        from grader.checks import check_function
+
+
+        @pytest.mark.part("double")
+        def test_double_overflows(student):
+            x = torch.tensor([1.0, math.inf, -3.0], dtype=torch.float64)
+            check_function(student, "double", lambda x: 2 * x, x)
+        '''))
+    clamped = course / "subs" / "clamped.py"
+    clamped.write_text(SOLUTION.replace("return 2 * x", "return torch.nan_to_num(2 * x)"))
+    result = check_submission("hwx", clamped, course=course).result
+    test = by_name(result)["test_double_overflows"]
+    assert test.status == "failed" and "where the reference is inf" in test.message
+    assert by_name(check_submission("hwx", course / "solutions/hwx", course=course).result)[
+        "test_double_overflows"].status == "passed"
