@@ -66,13 +66,19 @@ def result_key(data: dict[str, Any]) -> dict[str, str]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the whole new content."""
+    """Write ``text`` so that ``path`` holds either the old or the whole new content (and no
+    temporary file is left behind when it cannot be written)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        what = "it is a folder" if path.is_dir() else err.strerror or str(err)
+        raise UsageError(f"{path}: cannot be written ({what})") from None
 
 
 def load_results(out: Path) -> dict[str, Any]:
@@ -89,7 +95,9 @@ def load_results(out: Path) -> dict[str, Any]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             results[path.stem] = SubmissionResult.from_dict(data)
-        except (ValueError, TypeError, KeyError) as err:
+        except IsADirectoryError:
+            raise UsageError(f"{path}: not a result file (it is a folder)") from None
+        except (OSError, ValueError, TypeError, KeyError) as err:
             raise UsageError(f"{path}: not a result file ({err})") from None
     return results
 
@@ -110,7 +118,8 @@ def save_result(out: Path, result: Any, log: str, fmt: str) -> None:
         write_atomic(report, render(result, fmt))
     if log:
         write_atomic(folder / f"{student}.log", log)
-    write_atomic(folder / f"{student}.json", json.dumps(result.to_dict(), indent=2) + "\n")
+    write_atomic(folder / f"{student}.json",
+                 json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,7 +294,10 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     if executor == "local":
         check_device(settings)
     out = Path(out)
-    (out / RESULTS).mkdir(parents=True, exist_ok=True)
+    try:
+        (out / RESULTS).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot make {out / RESULTS} ({err.strerror})") from None
     for stale in (out / RESULTS).glob(".*.tmp-*"):
         stale.unlink(missing_ok=True)
     entries, layout = discover(Path(submissions), out)
@@ -297,7 +309,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
             raise UsageError(f"no submission for student(s) {', '.join(sorted(unknown))} in "
                              f"{submissions}")
         entries = [e for e in entries if e.student in wanted]
-    suite = homework.suite_version()
+    suite = homework.suite_version(settings)  # the settings too: a seed_salt changes grades
     summary = BatchSummary(out=out, total=len(entries), layout=layout)
     bar = Progress(0)
 

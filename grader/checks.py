@@ -124,15 +124,25 @@ def _input_dtype(args: Sequence[Any], kwargs: Mapping[str, Any]) -> torch.dtype 
 
 
 def check_function(student: Student, name: str, reference: Callable[..., Any], *args: Any,
-                   grad: bool = False, profile: str = "elementwise",
-                   grad_profile: str = "accumulate", hint: Hint = None,
-                   grad_hint: Hint = None, check_inputs: bool = True,
+                   grad: bool = False, grad_wrt: Sequence[str | int] | None = None,
+                   profile: str = "elementwise", grad_profile: str = "accumulate",
+                   hint: Hint = None, grad_hint: Hint = None, check_inputs: bool = True,
                    generator: torch.Generator | None = None, **kwargs: Any) -> CallResult:
     """Call ``name`` in the student's code and ``reference`` in float64 on the same inputs,
     then compare the values, the gradients (for a random upstream gradient) and the inputs.
+
+    Gradients are taken with respect to every floating input, or only to those ``grad_wrt``
+    names (``reference``'s parameter names, or positions): buffers a function only reads or
+    updates (running statistics) are inputs, not leaves, in the executor too.
     """
-    ref_args = upcast(list(args), requires_grad=grad)
-    ref_kwargs = upcast(dict(kwargs), requires_grad=grad)
+    wrt = _grad_wrt(reference, grad_wrt, len(args), kwargs) if grad else None
+    ref_args = upcast(list(args), requires_grad=grad and wrt is None)
+    ref_kwargs = upcast(dict(kwargs), requires_grad=grad and wrt is None)
+    if wrt is not None:
+        for key in wrt:
+            for _, leaf in _tensor_leaves(ref_args[key] if isinstance(key, int)
+                                          else ref_kwargs[key]):
+                leaf.requires_grad_(True)
     expected = reference(*ref_args, **ref_kwargs)
     upstream = None
     if grad:
@@ -143,7 +153,7 @@ def check_function(student: Student, name: str, reference: Callable[..., Any], *
     sent_upstream = _map_tensors(upstream, lambda t: t.to(dtype) if t.is_floating_point() and dtype else t) \
         if upstream is not None else None
     result = student.call(name, *args, grad=grad, upstream=sent_upstream,
-                          return_inputs=check_inputs, **kwargs)
+                          return_inputs=check_inputs, grad_wrt=wrt, **kwargs)
     label = f"{name}(...)"
     assert_close(result.value, _map_tensors(expected, lambda t: t.detach()), name=label,
                  profile=profile, dtype=dtype, meta=result.meta, device=result.device, hint=hint)
@@ -151,11 +161,39 @@ def check_function(student: Student, name: str, reference: Callable[..., Any], *
         leaves: list[tuple[str, torch.Tensor]] = []
         _leaves(ref_args, "args", leaves)
         _leaves(ref_kwargs, "kwargs", leaves)
+        leaves = [(p, t) for p, t in leaves if t.requires_grad]
         _check_grads(result, reference_grads(expected, upstream, leaves),
                      _display_names(reference, args, kwargs), grad_profile, grad_hint)
     if check_inputs:
         _check_unmodified(name, result.inputs_after, {"args": list(args), "kwargs": dict(kwargs)})
     return result
+
+
+def _tensor_leaves(value: Any) -> list[tuple[str, torch.Tensor]]:
+    out: list[tuple[str, torch.Tensor]] = []
+    _leaves(value, "", out)
+    return out
+
+
+def _grad_wrt(reference: Callable[..., Any], names: Sequence[str | int] | None, n_args: int,
+              kwargs: Mapping[str, Any]) -> list[int | str] | None:
+    """``grad_wrt`` as positions of the call's ``args`` and names of its ``kwargs``."""
+    if names is None:
+        return None
+    try:
+        params = list(inspect.signature(reference).parameters)
+    except (TypeError, ValueError):
+        params = []
+    keys: list[int | str] = []
+    for name in names:
+        if isinstance(name, str) and name not in kwargs and name in params:
+            name = params.index(name)
+        if isinstance(name, int) and not 0 <= name < n_args or \
+                isinstance(name, str) and name not in kwargs:
+            raise ValueError(f"grad_wrt names {name!r}, which is not an argument of this call "
+                             f"to the reference (parameters: {', '.join(params) or '?'})")
+        keys.append(name)
+    return keys
 
 
 def _check_grads(result: CallResult, expected: dict[str, torch.Tensor], names: dict[str, str],

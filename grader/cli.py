@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from grader.errors import GraderError
+from grader.errors import GraderError, UsageError
 
 __all__ = ["main"]
 
@@ -39,6 +39,21 @@ def _safe_streams() -> None:
 def _fail(err: GraderError) -> None:
     click.echo(f"grade: error: {err}", err=True)
     sys.exit(2)
+
+
+def _check_writable(option: str, path: Path) -> None:
+    """Fail before the work when ``path`` cannot be written (a missing folder, a folder)."""
+    if path.is_dir():
+        _fail(UsageError(f"{option} {path}: is a folder; give a file name"))
+    if not path.parent.is_dir():
+        _fail(UsageError(f"{option} {path}: the folder {path.parent} does not exist"))
+
+
+def _write(option: str, path: Path, text: str, newline: str | None = None) -> None:
+    try:
+        path.write_text(text, encoding="utf-8", newline=newline)
+    except OSError as err:
+        _fail(UsageError(f"{option} {path}: cannot be written ({err.strerror or err})"))
 
 
 course_option = click.option("--course", type=click.Path(file_okay=False, path_type=Path),
@@ -97,6 +112,8 @@ def check(homework: str, submission: Path | None, course: Path | None, device: s
     from grader.api import check_submission
     from grader.report import render
 
+    if output:
+        _check_writable("--output", output)
     if watch:
         _watch(homework, submission, course=course, device=device, isolation=isolation,
                fmt=fmt, output=output)
@@ -110,7 +127,7 @@ def check(homework: str, submission: Path | None, course: Path | None, device: s
         return
     text = render(outcome.result, fmt)
     if output:
-        output.write_text(text, encoding="utf-8")
+        _write("--output", output, text)
         click.echo(f"wrote {output} (score {outcome.result.score:g}/"
                    f"{outcome.result.max_score:g})")
     else:
@@ -363,13 +380,15 @@ def export_cmd(batch_dir: Path, fmt: str, out: Path | None) -> None:
     """Export a batch's grades from BATCH_DIR/results/*.json (written by grade batch)."""
     from grader.export import export
 
+    if out:
+        _check_writable("--out", out)
     try:
         text, count = export(batch_dir, fmt)
     except GraderError as err:
         _fail(err)
         return
     if out:
-        out.write_text(text, encoding="utf-8", newline="")
+        _write("--out", out, text, newline="")
         click.echo(f"wrote {out} ({count} submissions)")
     else:
         click.echo(text, nl=False)

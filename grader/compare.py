@@ -14,7 +14,12 @@ exact          (0, 0)                        integers, booleans, indices
 =============  ============================  ==============================================
 
 float64 results use (1e-7, 1e-7) (scaled like float32 where the profile scales). NaN or inf
-where the reference is finite always fails and says so. A failure raises ``Mismatch`` with
+where the reference is finite always fails and says so. Where the reference is not finite,
+the result must equal it (torch.testing's rule): ``inf`` only matches ``inf`` of the same sign,
+and ``nan`` matches ``nan`` in every profile but ``exact`` (``equal_nan``: the same undefined
+value computed on the same inputs; exact results are integers, indices and masks, where a nan
+means the reference itself broke). Python numbers (an accuracy, a loss's ``.item()``) are held
+to the bounds of the inputs' dtype. A failure raises ``Mismatch`` with
 the mismatch count, the worst absolute and relative error with its index, the student's and
 the expected value there, and the bounds used; ``public_message`` leaves out values and
 indices for hidden tests.
@@ -38,10 +43,12 @@ Hint = str | Callable[["Mismatch"], str | None] | None
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Bounds of one comparison: ``|got - expected| <= atol + rtol * |expected|``."""
+    """Bounds of one comparison: ``|got - expected| <= atol + rtol * |expected|`` where the
+    reference is finite; elsewhere equality (``nan`` equal to ``nan`` when ``equal_nan``)."""
 
     rtol: float
     atol: float
+    equal_nan: bool = True
 
     def __str__(self) -> str:
         return f"|got - expected| <= {self.atol:.3g} + {self.rtol:.3g}*|expected|"
@@ -58,21 +65,23 @@ PROFILES: dict[str, dict[str, tuple[float, float]]] = {
     "exact": {},
 }
 _SCALED = {"accumulate", "loose"}
+_NAN_NOT_EQUAL = {"exact"}
 
 
 def tolerance(profile: str, dtype: torch.dtype, reference: torch.Tensor | None = None) -> Tolerance:
     """The bounds of ``profile`` for a result of ``dtype`` (atol scaled to the reference)."""
     if profile not in PROFILES:
         raise ValueError(f"unknown tolerance profile {profile!r}; known: {', '.join(PROFILES)}")
+    equal_nan = profile not in _NAN_NOT_EQUAL
     if profile == "exact" or not (dtype.is_floating_point or dtype.is_complex):
-        return Tolerance(0.0, 0.0)
+        return Tolerance(0.0, 0.0, equal_nan)
     name = str(dtype).removeprefix("torch.")
     rtol, atol = PROFILES[profile].get(name, PROFILES[profile].get("float32", (0.0, 0.0)))
     if profile in _SCALED and reference is not None and reference.numel():
         finite = reference[torch.isfinite(reference)]
         if finite.numel():
             atol *= max(1.0, float(finite.abs().max()))
-    return Tolerance(rtol, atol)
+    return Tolerance(rtol, atol, equal_nan)
 
 
 class Mismatch(AssertionError):
@@ -148,6 +157,52 @@ def same_device(a: str, b: str) -> bool:
     return da.type == db.type and (da.index or 0) == (db.index or 0)
 
 
+def _first(mask: torch.Tensor) -> tuple[int, tuple[int, ...], int]:
+    """The flat index and the index of the first True element of ``mask``, and the count."""
+    flat = int(mask.flatten().nonzero()[0])
+    return flat, _unravel(flat, mask.shape), int(mask.sum())
+
+
+def _nonfinite_result(name: str, got: torch.Tensor, want: torch.Tensor,
+                      finite: torch.Tensor) -> None:
+    """NaN or inf where the reference is finite: always a failure, named as such."""
+    bad = ~torch.isfinite(got) & finite
+    if not bad.any():
+        return
+    flat, idx, count = _first(bad)
+    what = "nan" if math.isnan(got.flatten()[flat].item()) else "inf"
+    raise Mismatch(
+        "values",
+        f"{name} has {what} at {_fmt_index(idx)} where the reference is "
+        f"{_fmt(want.flatten()[flat].item())} ({count} non-finite element(s))",
+        public_message=f"{name} has {what} where the reference is finite "
+                       f"({count} element(s))",
+        details={"nonfinite": count, "index": list(idx)})
+
+
+def _nonfinite_reference(name: str, got: torch.Tensor, want: torch.Tensor,
+                         finite: torch.Tensor, tol: Tolerance) -> None:
+    """Where the reference is inf, -inf or nan, the result must equal it (torch.testing's
+    rule): a tolerance around an infinite reference is infinite and would let anything pass."""
+    same = got == want
+    if tol.equal_nan:
+        same |= torch.isnan(got) & torch.isnan(want)
+    bad = ~finite & ~same
+    if not bad.any():
+        return
+    flat, idx, count = _first(bad)
+    g, w = got.flatten()[flat].item(), want.flatten()[flat].item()
+    rule = ("where the reference is inf, -inf or nan the result must equal it"
+            + ("" if tol.equal_nan else "; this profile is exact: nan never equals nan"))
+    raise Mismatch(
+        "values",
+        f"{name} is {_fmt(g)} at {_fmt_index(idx)} where the reference is {_fmt(w)} "
+        f"({count} element(s) differ from a non-finite reference); {rule}",
+        public_message=f"{name} differs from a non-finite reference value at {count} "
+                       f"element(s); {rule}",
+        details={"nonfinite_reference": count, "index": list(idx), "got": g, "expected": w})
+
+
 def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolerance) -> None:
     if actual.numel() == 0:
         return
@@ -168,22 +223,10 @@ def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolera
         return
     got = actual.detach().to(torch.float64)
     want = expected.detach().to(torch.float64)
-    bad_float = ~torch.isfinite(got) & torch.isfinite(want)
-    if bad_float.any():
-        flat = int(bad_float.flatten().nonzero()[0])
-        idx = _unravel(flat, got.shape)
-        what = "nan" if math.isnan(got.flatten()[flat].item()) else "inf"
-        count = int(bad_float.sum())
-        raise Mismatch(
-            "values",
-            f"{name} has {what} at {_fmt_index(idx)} where the reference is "
-            f"{_fmt(want.flatten()[flat].item())} ({count} non-finite element(s))",
-            public_message=f"{name} has {what} where the reference is finite "
-                           f"({count} element(s))",
-            details={"nonfinite": count, "index": list(idx)})
-    err = (got - want).abs()
-    err = torch.where(torch.isnan(got) & torch.isnan(want), torch.zeros_like(err), err)
-    err = torch.where(torch.isinf(want) & (got == want), torch.zeros_like(err), err)
+    finite = torch.isfinite(want)
+    _nonfinite_result(name, got, want, finite)
+    _nonfinite_reference(name, got, want, finite, tol)
+    err = torch.where(finite, (got - want).abs(), torch.zeros_like(want))
     allowed = tol.atol + tol.rtol * want.abs()
     bad = err > allowed
     if not bad.any():
@@ -253,11 +296,17 @@ def _assert_tree(actual: Any, expected: Any, *, name: str, profile: str,
             _assert_tree(actual[key], expected[key], name=f"{name}[{key!r}]", profile=profile,
                          dtype=dtype, meta=meta, device=device)
         return
-    assert_same(actual, expected, name=name, profile=profile)
+    assert_same(actual, expected, name=name, profile=profile, dtype=dtype)
 
 
-def assert_same(actual: Any, expected: Any, *, name: str, profile: str = "tight") -> None:
-    """Compare Python scalars (numbers, bools, strings, None) or raise Mismatch."""
+def assert_same(actual: Any, expected: Any, *, name: str, profile: str = "tight",
+                dtype: torch.dtype | None = None) -> None:
+    """Compare Python scalars (numbers, bools, strings, None) or raise Mismatch.
+
+    Floats are held to the bounds of ``profile`` for ``dtype``, the dtype of the inputs they
+    were computed from (a float32 loss's ``.item()`` is only as exact as float32); without
+    one, float64's.
+    """
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
         if actual != expected or type(actual) is not type(expected):
             raise Mismatch("values", f"{name} is {actual!r}, expected {expected!r}",
@@ -268,16 +317,23 @@ def assert_same(actual: Any, expected: Any, *, name: str, profile: str = "tight"
             raise Mismatch("type", f"{name} is {_type_name(actual)}, expected a Python number"
                                    + (" (use .item() to get one from a 0-d tensor)"
                                       if isinstance(actual, torch.Tensor) else ""))
-        if isinstance(expected, int) and profile == "exact":
-            ok = actual == expected
-        else:
-            rtol, atol = PROFILES.get(profile, {}).get("float64", (0.0, 0.0))
-            ok = abs(actual - expected) <= atol + rtol * abs(expected) or actual == expected
-        if not ok:
+        if not _same_number(actual, expected, profile, dtype):
+            error = abs(actual - expected)
             raise Mismatch("values", f"{name} is {_fmt(actual)}, expected {_fmt(expected)} "
-                                     f"(error {_fmt(abs(actual - expected))})",
+                                     f"(error {_fmt(error)})",
                            public_message=f"{name} differs from the expected value (error "
-                                          f"{_fmt(abs(actual - expected))})",
+                                          f"{_fmt(error)})",
                            details={"got": actual, "expected": expected})
         return
     raise TypeError(f"cannot compare with a reference of type {type(expected).__name__}")
+
+
+def _same_number(actual: float, expected: float, profile: str,
+                 dtype: torch.dtype | None) -> bool:
+    if isinstance(expected, int) and profile == "exact":
+        return actual == expected
+    tol = tolerance(profile, dtype if dtype is not None and dtype.is_floating_point
+                    else torch.float64, torch.tensor([float(expected)], dtype=torch.float64))
+    if not math.isfinite(expected):
+        return actual == expected or (tol.equal_nan and math.isnan(actual) and math.isnan(expected))
+    return abs(actual - expected) <= tol.atol + tol.rtol * abs(expected)

@@ -56,6 +56,13 @@ class Settings:
     def memory_bytes(self) -> int:
         return self.memory_mb << 20
 
+    def grading_key(self) -> str:
+        """The settings that can change a grade, as a stable string for the suite version:
+        all but the sandbox uid, with the device by kind (``cuda:1`` grades as ``cuda``)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sandbox_uid"}
+        values["device"] = str(values["device"]).split(":", 1)[0]
+        return repr(sorted(values.items()))
+
 
 _ENV_PREFIX = "GRADE_"
 

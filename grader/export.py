@@ -104,7 +104,7 @@ def to_gradescope_csv(results: list[SubmissionResult]) -> str:
 def to_json(results: list[SubmissionResult]) -> str:
     return json.dumps({"schema": EXPORT_SCHEMA, "count": len(results),
                        "results": [r.to_dict() for r in results]},
-                      indent=2, ensure_ascii=False) + "\n"
+                      indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def export(batch_dir: Path, fmt: str) -> tuple[str, int]:

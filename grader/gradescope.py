@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, json_safe
 
 __all__ = ["VISIBILITIES", "build_autograder", "failure_results", "main", "run_autograder",
            "to_gradescope"]
@@ -242,7 +242,8 @@ def failure_results(message: str, *, parts: Sequence[tuple[str, float]] = (),
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False)
+                   + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -28,7 +28,7 @@ from _pytest.reports import TestReport
 
 from grader.compare import Mismatch
 from grader.config import Settings
-from grader.course import Homework
+from grader.course import MANIFEST, Homework
 from grader.errors import GraderError, StudentFailure
 from grader.executor.client import Executor, ExecutorSpec, Launcher
 from grader.forbidden import scan_forbidden
@@ -90,7 +90,8 @@ def stub_signatures(path: Path) -> dict[str, str]:
     return out
 
 
-_PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite")
+_PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite",
+                   "nonfinite_reference")
 
 
 def mismatch_details(exc: BaseException, hidden: bool) -> dict[str, Any]:
@@ -175,8 +176,26 @@ class GraderPlugin:
                 self.collect_errors.append(f"{item.nodeid}: a public test may not use the "
                                            "`reference` fixture (public tests ship to students "
                                            "without solutions)")
+            weight = item.get_closest_marker("weight")
+            if weight is not None and not _is_positive(weight.args[0] if weight.args else None):
+                self.collect_errors.append(f"{item.nodeid}: @pytest.mark.weight(w) needs a "
+                                           f"number w > 0 (got {weight.args!r})")
+        self._check_every_part_has_tests(items)
         self.items = list(items)
         self.direct = {item.nodeid for item in items if self._can_call_directly(item)}
+
+    def _check_every_part_has_tests(self, items: list[pytest.Item]) -> None:
+        """A part without tests would be worth 0 points in silence. (A student bundle lacks
+        the hidden tests, so a part may have none there.)"""
+        if self.homework.hidden_pending:
+            return
+        tested = {_part_of(item) for item in items}
+        for part in self.homework.parts:
+            if part.name not in tested:
+                self.collect_errors.append(
+                    f"{self.homework.root / MANIFEST}: hw.{self.homework.id}.parts.{part.name} "
+                    f"has no tests in {self.homework.tests_dir}; mark one with "
+                    f"@pytest.mark.part({part.name!r}) or remove the part")
 
     def _can_call_directly(self, item: pytest.Item) -> bool:
         """Whether a test needs nothing of pytest's run protocol: a plain function whose
@@ -359,6 +378,10 @@ class GraderPlugin:
 
 
 _PASSIVE_MARKS = frozenset({"part", "weight", "parametrize", "public", "hidden"})
+
+
+def _is_positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 def _part_of(item: pytest.Item) -> str:

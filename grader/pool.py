@@ -127,7 +127,8 @@ def serve(course_root: Path, hw_id: str, overrides: dict[str, Any], inp: TextIO,
 
     def on_result(result: Any, log: str) -> None:
         out.write(json.dumps({"student": current.get("student", result.student),
-                              "result": result.to_dict(), "log": log[-64 * 1024:]}) + "\n")
+                              "result": result.to_dict(), "log": log[-64 * 1024:]},
+                             allow_nan=False) + "\n")
         out.flush()
 
     with open_template(homework, settings) as template:

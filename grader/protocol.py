@@ -6,6 +6,11 @@ replaced in the JSON by ``{"$t": key}`` and travels in the safetensors blob. The
 replies with a size cap, rebuilds tensors with safetensors (so each is a plain ``torch.Tensor``
 made from bytes) and checks the tree against the schema; anything else is a MalformedReply.
 
+``unpack_frame`` is the one decoder of frames. Before the JSON header is parsed its size is
+capped (``MAX_HEADER_BYTES``) and its nesting measured by a scan that never recurses
+(``MAX_HEADER_DEPTH``), so a huge or deeply nested header costs neither memory nor a
+RecursionError; then the message is checked against its kind (``grader.messages``).
+
 This module is imported by the executor template too, so it imports only the standard library,
 torch and safetensors.
 """
@@ -15,14 +20,20 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
+from collections.abc import Collection
 from typing import Any, Protocol
 
 import torch
 from safetensors.torch import load as _st_load
 
+from grader import messages
+
 __all__ = [
     "DTYPES",
+    "MAX_HEADER_BYTES",
+    "MAX_HEADER_DEPTH",
     "FrameError",
     "PipeStream",
     "Stream",
@@ -37,6 +48,12 @@ __all__ = [
 _LEN = struct.Struct(">QI")
 MAX_DEPTH = 32
 MAX_NODES = 100_000
+MAX_HEADER_BYTES = 1 << 20
+"""The largest JSON header a frame may carry (tensors travel beside it, not in it)."""
+MAX_HEADER_DEPTH = 2 * MAX_DEPTH + 8
+"""The deepest nesting of a header: a value tree of MAX_DEPTH, two JSON levels per tuple or
+dict, inside a reply's envelope."""
+EXECUTOR_RECEIVES = ("config", "request")
 
 DTYPES: dict[str, torch.dtype] = {
     "float16": torch.float16,
@@ -168,8 +185,9 @@ def decode_value(obj: Any, tensors: dict[str, torch.Tensor], *, _depth: int = 0,
         return DTYPES[payload]
     if tag == "$unsupported" and isinstance(payload, str):
         return Unsupported(payload[:200])
-    if tag == "$gen" and isinstance(payload, list) and len(payload) == 2:
-        return GeneratorSpec(int(payload[0]), str(payload[1]))
+    if tag == "$gen" and isinstance(payload, list) and len(payload) == 2 \
+            and type(payload[0]) is int and isinstance(payload[1], str):
+        return GeneratorSpec(payload[0], payload[1])
     raise FrameError(f"unknown tag {tag!r}")
 
 
@@ -190,7 +208,10 @@ def _safetensors_parts(tensors: dict[str, torch.Tensor]) -> tuple[list[Any], int
         entries[key] = {"dtype": _ST_DTYPES[t.dtype], "shape": list(t.shape),
                         "data_offsets": [offset, offset + size]}
         if size:
-            buffers.append(t.reshape(-1).view(torch.uint8).numpy())
+            flat = t.reshape(-1)
+            if flat.stride(0) != 1:  # one element counts as contiguous whatever its stride
+                flat = flat.clone(memory_format=torch.contiguous_format)
+            buffers.append(flat.view(torch.uint8).numpy())
         offset += size
     head = json.dumps(entries, separators=(",", ":")).encode()
     head += b" " * (-len(head) % 8)
@@ -204,19 +225,60 @@ def pack_frame(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None =
     return b"".join([_LEN.pack(4 + len(head) + size, len(head)), head, *parts])
 
 
-def unpack_frame(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Parse a frame body (without its 8-byte length) into a header and plain tensors."""
+_ESCAPE = re.compile(r"\\.", re.S)
+_STRING = re.compile(r'"[^"]*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_PAIR = re.compile(r"\[\]|\{\}")
+
+
+def header_depth(text: str, limit: int = MAX_HEADER_DEPTH) -> int:
+    """How deeply the arrays and objects of JSON ``text`` nest (``limit + 1`` once past it),
+    without parsing it: escapes out, then strings, then innermost ``[]``/``{}`` pairs peeled
+    off, one pass per level. Linear per pass, no recursion, no objects built."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", _ESCAPE.sub("", text)))
+    depth = 0
+    while brackets and depth <= limit:
+        if re.search(f"[\\[{{]{{{limit - depth + 1}}}", brackets):  # so many openings in a row
+            return limit + 1
+        peeled = _PAIR.sub("", brackets)
+        if len(peeled) == len(brackets):
+            raise FrameError("header is not JSON: its brackets do not match")
+        brackets, depth = peeled, depth + 1
+    return depth
+
+
+def _parse_header(raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FrameError("header is not UTF-8") from None
+    if header_depth(text) > MAX_HEADER_DEPTH:
+        raise FrameError(f"header nests deeper than {MAX_HEADER_DEPTH} levels")
+    try:
+        header = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise FrameError(f"header is not JSON: {str(err)[:200]}") from None
+    if not isinstance(header, dict):
+        raise FrameError("header is not an object")
+    return header
+
+
+def unpack_frame(body: bytes, *, accept: Collection[str] = messages.JUDGE_RECEIVES,
+                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Parse a frame body (without its 8-byte length) into a header and plain tensors.
+
+    The header must be a message of a kind in ``accept`` (by default what the judge reads:
+    a greeting or a reply) with the keys and types of its kind; anything else is a
+    FrameError.
+    """
     if len(body) < 4:
         raise FrameError("truncated frame")
     (hlen,) = struct.unpack(">I", body[:4])
     if hlen > len(body) - 4:
         raise FrameError("header longer than the frame")
-    try:
-        header = json.loads(body[4 : 4 + hlen])
-    except (ValueError, UnicodeDecodeError) as err:
-        raise FrameError(f"header is not JSON: {err}") from None
-    if not isinstance(header, dict):
-        raise FrameError("header is not an object")
+    if hlen > MAX_HEADER_BYTES:  # before even slicing it out
+        raise FrameError(f"header of {hlen} bytes is over the cap of {MAX_HEADER_BYTES}")
+    header = _parse_header(body[4 : 4 + hlen])
     blob = body[4 + hlen :]
     tensors: dict[str, torch.Tensor] = {}
     if blob:
@@ -227,6 +289,16 @@ def unpack_frame(body: bytes) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     for key, t in tensors.items():
         if type(t) is not torch.Tensor:
             raise FrameError(f"tensor {key} is not a plain torch.Tensor")
+    def check_value(value: Any) -> None:
+        try:
+            decode_value(value, tensors)
+        except FrameError as err:
+            raise messages.MessageError(str(err)) from None
+
+    try:
+        messages.check_message(header, accept, check_value)
+    except messages.MessageError as err:
+        raise FrameError(str(err)) from None
     return header, tensors
 
 
@@ -272,11 +344,15 @@ def _recv_exact(sock: Stream, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def recv_frame(sock: Stream, *, max_bytes: int) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-    """Receive one frame, refusing one larger than ``max_bytes`` before reading its body."""
+def recv_frame(sock: Stream, *, max_bytes: int,
+               accept: Collection[str] = EXECUTOR_RECEIVES,
+               ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Receive one frame, refusing one larger than ``max_bytes`` before reading its body.
+
+    By default the frame must be what the executor side reads (a config or a request)."""
     total, _ = _LEN.unpack(_recv_exact(sock, _LEN.size))
     if total > max_bytes:
         raise FrameError(f"reply of {total} bytes is over the cap of {max_bytes} bytes")
     body = struct.pack(">I", _) + _recv_exact(sock, total - 4)
-    return unpack_frame(body)
+    return unpack_frame(body, accept=accept)
 

@@ -171,12 +171,20 @@ class Student:
         return failure
 
     def call(self, name: str, *args: Any, grad: bool = False, upstream: Any = None,
-             return_inputs: bool = False, **kwargs: Any) -> CallResult:
-        """Call the student's function ``name`` in the executor."""
+             return_inputs: bool = False, grad_wrt: Sequence[int | str] | None = None,
+             **kwargs: Any) -> CallResult:
+        """Call the student's function ``name`` in the executor.
+
+        With ``grad``, every floating input requires grad, or only those ``grad_wrt`` names:
+        positions of ``args`` and names of ``kwargs`` (a buffer such as a running mean is an
+        input, not a leaf to differentiate).
+        """
         tensors: dict[str, torch.Tensor] = {}
         body: dict[str, Any] = {"args": _encode(list(args), tensors),
                                 "kwargs": _encode(dict(kwargs), tensors),
                                 "grad": grad, "return_inputs": return_inputs}
+        if grad_wrt is not None:
+            body["grad_wrt"] = _grad_paths(grad_wrt, len(args), kwargs)
         if upstream is not None:
             body["upstream"] = _encode(upstream, tensors)
         device = self._device_of(tensors)
@@ -234,6 +242,22 @@ class Student:
             return self.call(name, *args, **kwargs).value
 
         return call
+
+
+def _grad_paths(grad_wrt: Sequence[int | str], n_args: int, kwargs: Mapping[str, Any],
+                ) -> list[str]:
+    """The executor's paths (``args[0]``, ``kwargs.x``) of the inputs ``grad_wrt`` names."""
+    paths = []
+    for key in grad_wrt:
+        if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < n_args:
+            paths.append(f"args[{key}]")
+        elif isinstance(key, str) and key in kwargs:
+            paths.append(f"kwargs.{key}")
+        else:
+            raise ValueError(f"grad_wrt names {key!r}, which is neither the position of one of "
+                             f"the {n_args} positional arguments nor a keyword of this call "
+                             f"({', '.join(kwargs) or 'none'})")
+    return paths
 
 
 _SEPARATORS = re.compile(r"[\\/]")

@@ -29,11 +29,14 @@ import grader
 from grader.course import MANIFEST, Course, Homework, load_course
 from grader.errors import ConfigError, UsageError
 
-__all__ = ["Leak", "ReleaseReport", "count_tests", "find_leaks", "hidden_test_names",
+__all__ = ["MARKER", "Leak", "ReleaseReport", "count_tests", "find_leaks", "hidden_test_names",
            "release", "secret_lines", "toml_dumps"]
 
 _SKIP_DIRS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints", ".mypy_cache"}
 _SKIP_SUFFIXES = {".pyc", ".pyo"}
+MARKER = ".grade-bundle"
+"""The file that marks a folder as a bundle ``grade release`` wrote: only such a folder is
+replaced by ``--force``."""
 MIN_SECRET_CHARS = 12
 """Solution lines shorter than this (``return x``, ``n = x.shape[0]``) are too common to
 count as a leak."""
@@ -311,10 +314,14 @@ def release(homework_ids: Sequence[str], out: Path, *, course: Course | Path | N
     if out.resolve() == loaded.root.resolve() or out.resolve() in loaded.root.resolve().parents:
         raise UsageError(f"--out {out}: the course folder itself or a folder above it; "
                          "write the bundle to a new folder")
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if not force:
             raise UsageError(f"--out {out}: the folder exists and is not empty; remove it or "
                              "pass --force")
+        if not (out / MARKER).is_file():
+            raise UsageError(f"--out {out}: --force replaces only a bundle grade release "
+                             f"wrote, and this folder has no {MARKER}; remove it yourself or "
+                             "choose another --out")
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
@@ -347,6 +354,8 @@ def release(homework_ids: Sequence[str], out: Path, *, course: Course | Path | N
         (out / ".gitignore").write_text(".venv/\n__pycache__/\n*.egg-info/\nbuild/\n"
                                         "report.html\n", encoding="utf-8")
         _refuse_leaks(find_leaks(out, loaded, [hw.id for hw in homeworks]))
+        (out / MARKER).write_text(f"written by grade release {grader.__version__}: "
+                                  f"{', '.join(hw.id for hw in homeworks)}\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise

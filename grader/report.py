@@ -56,7 +56,7 @@ def render_template(name: str, **context: Any) -> str:
 def render(result: SubmissionResult, fmt: str) -> str:
     """A submission's result in one of FORMATS."""
     if fmt == "json":
-        return json.dumps(result.to_dict(), indent=2) + "\n"
+        return json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
     ext = {"text": "txt", "html": "html", "md": "md"}[fmt]

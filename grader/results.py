@@ -1,12 +1,16 @@
 """Results as frozen dataclasses, serialised as JSON with a schema version.
 
 The JSON shape is the one in the journeys (``grader.result/1``); fields may be added, none is
-renamed without a new schema.
+renamed without a new schema. It is strict JSON (RFC 8259): a number that is not finite (a
+relative error where the reference is 0 is infinite) is written as the string
+``"Infinity"``, ``"-Infinity"`` or ``"NaN"`` (``to_dict``), and read back as a float
+(``from_dict``); every writer passes ``allow_nan=False`` so none can slip through.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import platform
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -18,7 +22,7 @@ if TYPE_CHECKING:
     from grader.config import Settings
     from grader.course import Homework
 
-__all__ = ["SCHEMA", "STATUSES", "PartResult", "SubmissionResult", "TestResult",
+__all__ = ["SCHEMA", "STATUSES", "PartResult", "SubmissionResult", "TestResult", "json_safe",
            "unreadable_result", "versions"]
 
 SCHEMA = "grader.result/1"
@@ -108,24 +112,52 @@ class SubmissionResult:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as strict JSON data (non-finite numbers as strings)."""
         data = asdict(self)
         data.pop("parts_order")
         data["tests"] = [asdict(t) for t in self.tests]
         data["left_out"] = list(self.left_out)
         data["parts"] = [asdict(p) for p in self.parts()]
-        return {"schema": data.pop("schema"), **data}
+        return json_safe({"schema": data.pop("schema"), **data})  # type: ignore[no-any-return]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SubmissionResult:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"unknown result schema {data.get('schema')!r}; expected {SCHEMA}")
-        tests = tuple(TestResult(**{k: t[k] for k in TestResult.__dataclass_fields__ if k in t})
+        tests = tuple(TestResult(**{k: _numbers(t[k]) if k == "details" else t[k]
+                                    for k in TestResult.__dataclass_fields__ if k in t})
                       for t in data.get("tests", []))
         parts_order = tuple(p["name"] for p in data.get("parts", []))
         keep = {k: v for k, v in data.items()
                 if k in cls.__dataclass_fields__ and k not in ("tests", "left_out", "parts_order")}
         return cls(**keep, tests=tests, left_out=tuple(data.get("left_out", [])),
                    parts_order=parts_order)
+
+
+_NONFINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float written as ``"Infinity"``, ``"-Infinity"`` or
+    ``"NaN"``: strict JSON readers (JavaScript, jq, LMS importers) reject ``Infinity``."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else "Infinity" if value > 0 else "-Infinity"
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _numbers(value: Any) -> Any:
+    """Mismatch details as written by ``json_safe``, with their numbers back as floats."""
+    if isinstance(value, str):
+        return _NONFINITE.get(value, value)
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    return value
 
 
 @functools.cache
@@ -136,14 +168,15 @@ def _installed_torch() -> str:
         return "unknown"
 
 
-def versions(homework: Homework, template_info: dict[str, Any] | None = None) -> dict[str, str]:
+def versions(homework: Homework, template_info: dict[str, Any] | None = None,
+             settings: Settings | None = None) -> dict[str, str]:
     """Grader, torch, Python and suite versions recorded in every result: the template's
     when it reported them, else this environment's (read without importing torch, so a
-    batch driver never pays for it)."""
+    batch driver never pays for it). The suite version covers the run's settings."""
     info = (template_info or {}).get("versions", {})
     return {"grader": grader.__version__, "torch": info.get("torch") or _installed_torch(),
             "python": info.get("python", platform.python_version()),
-            "suite": homework.suite_version()}
+            "suite": homework.suite_version(settings)}
 
 
 def unreadable_result(homework: Homework, *, student: str, path: str, message: str,
@@ -152,5 +185,6 @@ def unreadable_result(homework: Homework, *, student: str, path: str, message: s
     return SubmissionResult(
         assignment=homework.id, submission={"id": student, "path": path, "sha256": sha256},
         score=0.0, max_score=homework.max_score, status="unreadable", device=settings.device,
-        isolation="none", versions=versions(homework), duration_s=0.0, message=message,
+        isolation="none", versions=versions(homework, settings=settings), duration_s=0.0,
+        message=message,
         parts_order=tuple(p.name for p in homework.parts))

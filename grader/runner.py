@@ -155,7 +155,7 @@ def run_suite(homework: Homework, settings: Settings, template: Launcher,
         if not ready:
             info = template.ready()
             isolation = choose_isolation(settings.isolation, info.get("isolation", "process"))
-            ready.update(isolation=isolation, versions=versions(homework, info),
+            ready.update(isolation=isolation, versions=versions(homework, info, settings),
                          sandbox=sandbox_config(settings, course_root, isolation, slot))
         return ready
 
@@ -196,6 +196,9 @@ def run_suite(homework: Homework, settings: Settings, template: Launcher,
         _forget_suite_modules(homework)
     if plugin.fatal is not None:
         raise plugin.fatal
+    if len(plugin.collect_errors) == 1:
+        raise ConfigError(f"the test suite of {homework.id} does not load: "
+                          f"{plugin.collect_errors[0]}")
     if plugin.collect_errors:
         raise ConfigError(f"the test suite of {homework.id} does not load:\n"
                           + "\n".join(plugin.collect_errors))

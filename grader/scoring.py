@@ -1,5 +1,6 @@
 """Points: each part's points are split over its tests by weight; a test earns its share
-only when it passes. Pure functions, no I/O."""
+only when it passes. Shares are not rounded, so a part's tests sum to its points; totals are
+rounded to 4 decimals. Pure functions, no I/O."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def score_tests(homework: Homework, order: Sequence[tuple[str, str, str, float]]
             id=test_id, part=part, visibility=visibility, points=0.0, max_points=0.0,
             status="error", stage="internal", message="the test produced no result")
         earned = share if result.status == "passed" else 0.0
-        scored.append(replace(result, points=round(earned, 6), max_points=round(share, 6)))
+        # unrounded: a part's shares sum to its points (rounding each lost up to 5e-7 a test)
+        scored.append(replace(result, points=earned, max_points=share))
     return tuple(scored)
 
 

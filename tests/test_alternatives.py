@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("hw, path", [
     ("hw2", "tests/submissions/hw2/correct_alt.py"),
     ("hw5", "tests/submissions/alt/hw5_conv_unfold_matmul.py"),
+    ("hw5", "tests/submissions/alt/hw5_batch_norm_detached.py"),
 ])
 def test_a_correct_alternative_scores_full_marks(hw, path):
     result = check_submission(hw, ROOT / path, course=ROOT).result

@@ -312,3 +312,40 @@ print(seen["jobs"], summary.statuses, "torch" in sys.modules)
                           timeout=120, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "['ana'] {'unreadable': 1} False"
+
+
+@pytest.mark.slow
+def test_resume_regrades_when_anything_that_changes_a_grade_changed(tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """A fixed solution, a changed seed_salt (in course.toml or the environment): a resumed
+    batch regrades everything; with nothing changed it regrades nothing."""
+    import shutil
+
+    from grader.batch import grade_batch
+
+    course = tmp_path / "course"
+    for part in ("assignments", "solutions", "reference_tests"):
+        shutil.copytree(ROOT / part / "hw2", course / part / "hw2",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "course.toml", course / "course.toml")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "ana.py").write_text(SOLUTION.read_text())
+    (subs / "ben.py").write_text(SOLUTION.read_text().replace("return s * (1 - s)", "return s"))
+    monkeypatch.delenv("GRADE_SEED_SALT", raising=False)
+
+    def run() -> int:
+        summary = grade_batch("hw2", subs, tmp_path / "out", course=course, jobs=1,
+                              progress=False, fmt="json")
+        return summary.graded
+
+    assert run() == 2 and run() == 0
+    with open(course / "solutions/hw2/gradients.py", "a") as f:
+        f.write("\n# the instructor fixed something\n")
+    assert run() == 2 and run() == 0
+    manifest = course / "course.toml"
+    manifest.write_text(manifest.read_text().replace("[settings]\n", '[settings]\nseed_salt = '
+                                                                     '"spring"\n'))
+    assert run() == 2 and run() == 0
+    monkeypatch.setenv("GRADE_SEED_SALT", "autumn")
+    assert run() == 2 and run() == 0

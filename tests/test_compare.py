@@ -133,7 +133,8 @@ def test_loose_is_looser_than_accumulate():
 
 
 def test_exact_profile_and_integers():
-    assert tolerance("exact", torch.float32) == tolerance("elementwise", torch.int64)
+    exact, integer = tolerance("exact", torch.float32), tolerance("elementwise", torch.int64)
+    assert (exact.rtol, exact.atol) == (integer.rtol, integer.atol) == (0.0, 0.0)
     m = mismatch(torch.tensor([1, 2, 4]), torch.tensor([1, 2, 3]), profile="exact")
     assert m.stage == "values" and "1 of 3 elements" in m.message and "must be exact" in m.message
     assert "got 4, expected 3" in m.message and "got 4" not in m.public_message
@@ -176,3 +177,50 @@ def test_assert_same_scalars():
         assert_same(True, 1, name="flag")
     with pytest.raises(Mismatch):
         assert_same(3, 4, name="n", profile="exact")
+
+
+@pytest.mark.parametrize("got", [0.0, -math.inf, math.nan, 1e308])
+def test_an_infinite_reference_must_be_matched_exactly(got):
+    want = torch.tensor([1.0, math.inf, 3.0], dtype=torch.float64)
+    actual = want.clone()
+    actual[1] = got
+    for profile in ("elementwise", "accumulate", "loose", "exact"):
+        m = mismatch(actual, want, profile=profile)
+        assert m.stage == "values" and m.details["nonfinite_reference"] == 1
+        assert "at [1] where the reference is inf" in m.message
+        assert "must equal it" in m.message and "must equal it" in m.public_message
+        assert "[1]" not in m.public_message
+    assert_close(want.clone(), want, name="x", profile="accumulate")
+
+
+def test_a_nan_reference_is_matched_by_nan_only_outside_the_exact_profile():
+    want = torch.tensor([math.nan, 2.0], dtype=torch.float64)
+    m = mismatch(torch.tensor([0.0, 2.0], dtype=torch.float64), want, profile="loose")
+    assert "where the reference is nan" in m.message
+    for profile in ("elementwise", "accumulate", "loose", "tight"):
+        assert_close(want.clone(), want, name="x", profile=profile)
+    m = mismatch(want.clone(), want, profile="exact")
+    assert "nan never equals nan" in m.message
+
+
+def test_a_float32_scalar_is_held_to_float32_bounds():
+    x = torch.randn(10_000, generator=torch.Generator().manual_seed(0), dtype=torch.float64) + 5
+    expected = x.var(unbiased=False).item()
+    xf = x.float()
+    got = ((xf ** 2).mean() - xf.mean() ** 2).item()  # a correct formula, in float32
+    assert abs(got - expected) > 3 * (1e-7 + 1e-7 * abs(expected))  # beyond float64's bounds
+    assert_close(got, expected, name="var", dtype=torch.float32)
+    assert_same(got, expected, name="var", profile="elementwise", dtype=torch.float32)
+    with pytest.raises(Mismatch):  # float64 inputs keep float64's bounds
+        assert_close(got, expected, name="var", dtype=torch.float64)
+    with pytest.raises(Mismatch):  # and float32's bounds still catch a wrong value
+        assert_close(got * 1.001, expected, name="var", dtype=torch.float32)
+
+
+def test_a_non_finite_scalar_reference_must_be_matched():
+    assert_same(math.inf, math.inf, name="x", profile="elementwise")
+    with pytest.raises(Mismatch):
+        assert_same(1e300, math.inf, name="x", profile="elementwise")
+    assert_same(math.nan, math.nan, name="x", profile="elementwise")
+    with pytest.raises(Mismatch):
+        assert_same(0.0, math.nan, name="x", profile="elementwise")

@@ -55,6 +55,10 @@ HOSTILE_ONE_PART = {
     # the memory limit (MemoryError/RuntimeError or a kill), or the 2 s deadline on a slow machine
     "hostile_unbounded_memory": {
         "softmax_jacobian": ({"error", "crashed", "timeout"}, {"call"}, [])},
+    # forged frames on the executor's socket: each is that part's failure, and the
+    # executor restarts, so the next function is graded normally
+    "hostile_malformed_replies": {part: ({"error"}, {"protocol"}, ["malformed"]) for part in (
+        "sigmoid_grad", "tanh_grad", "relu_grad", "softmax", "softmax_jacobian")},
     "hostile_enormous_return": {
         # over the memory limit, the reply cap, or (slow to allocate) the 2 s deadline
         "cross_entropy_grad": ({"error", "crashed", "timeout"}, {"call", "protocol"}, [])},

@@ -300,3 +300,54 @@ def test_the_judge_grades_with_the_executor_thread_count(course):
     finally:
         torch.set_num_threads(before)
     assert by_name(result)["test_judge_threads"].status == "passed"
+
+
+@pytest.mark.slow
+def test_a_part_without_tests_is_one_config_error_naming_it(course):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    (course / "course.toml").write_text(COURSE_TOML + "quadruple = { points = 4 }\n")
+    with pytest.raises(ConfigError) as info:
+        check_submission("hwx", course / "solutions/hwx", course=course)
+    message = str(info.value)
+    assert "\n" not in message and "hw.hwx.parts.quadruple has no tests" in message
+    assert str(course / "course.toml") in message
+    result = CliRunner().invoke(main, ["check", "hwx", str(course / "solutions/hwx"),
+                                       "--course", str(course)])
+    assert result.exit_code == 2 and result.output.strip() == f"grade: error: {message}"
+
+
+@pytest.mark.slow
+def test_a_weight_that_is_not_positive_is_a_config_error(course):
+    public = course / "reference_tests/hwx/public/test_pub.py"
+    public.write_text(public.read_text().replace("@pytest.mark.weight(3)",
+                                                 "@pytest.mark.weight(0)"))
+    with pytest.raises(ConfigError, match=r"weight\(w\) needs a number w > 0"):
+        check_submission("hwx", course / "solutions/hwx", course=course)
+
+
+@pytest.mark.slow
+def test_a_finite_answer_where_the_reference_is_infinite_fails(course):
+    (course / "reference_tests/hwx/public/test_inf.py").write_text(textwrap.dedent('''
+        import math
+
+        import pytest
+        import torch
+
+        from grader.checks import check_function
+
+
+        @pytest.mark.part("double")
+        def test_double_overflows(student):
+            x = torch.tensor([1.0, math.inf, -3.0], dtype=torch.float64)
+            check_function(student, "double", lambda x: 2 * x, x)
+        '''))
+    clamped = course / "subs" / "clamped.py"
+    clamped.write_text(SOLUTION.replace("return 2 * x", "return torch.nan_to_num(2 * x)"))
+    result = check_submission("hwx", clamped, course=course).result
+    test = by_name(result)["test_double_overflows"]
+    assert test.status == "failed" and "where the reference is inf" in test.message
+    assert by_name(check_submission("hwx", course / "solutions/hwx", course=course).result)[
+        "test_double_overflows"].status == "passed"

@@ -19,7 +19,7 @@ def roundtrip(value):
     tensors: dict[str, torch.Tensor] = {}
     meta: dict = {}
     obj = encode_value(value, tensors, meta)
-    frame = protocol.pack_frame({"value": obj, "meta": meta}, tensors)
+    frame = protocol.pack_frame({"ok": True, "value": obj, "meta": meta}, tensors)
     header, got = protocol.unpack_frame(frame[8:])
     return decode_value(header["value"], got), header["meta"]
 
@@ -132,9 +132,10 @@ def test_recv_frame_refuses_over_the_cap_before_reading():
 def test_recv_frame_roundtrip_and_eof():
     a, b = socket.socketpair()
     try:
-        protocol.send_frame(a, {"ok": True, "n": 3}, {"t0": torch.ones(2)})
+        protocol.send_frame(a, {"op": "call", "name": "f", "n": 3}, {"t0": torch.ones(2)})
         header, tensors = protocol.recv_frame(b, max_bytes=1 << 20)
-        assert header == {"ok": True, "n": 3} and torch.equal(tensors["t0"], torch.ones(2))
+        assert header == {"op": "call", "name": "f", "n": 3}
+        assert torch.equal(tensors["t0"], torch.ones(2))
         a.close()
         with pytest.raises(EOFError):
             protocol.recv_frame(b, max_bytes=1 << 20)
@@ -169,7 +170,7 @@ def test_tensor_blob_is_safetensors_for_every_shape():
     tensors = {"scalar": torch.tensor(2.5, dtype=torch.float64), "empty": torch.zeros(0, 3),
                "view": torch.arange(12.0).reshape(3, 4).t(), "bf16": torch.randn(5).bfloat16(),
                "half": torch.randn(2, 2).half(), "bool": torch.tensor([True, False, True])}
-    frame = protocol.pack_frame({"k": 1}, tensors)
+    frame = protocol.pack_frame({"ok": True}, tensors)
     (hlen,) = struct.unpack(">I", frame[8:12])
     blob = frame[12 + hlen:]
     (n,) = struct.unpack("<Q", blob[:8])
@@ -177,3 +178,115 @@ def test_tensor_blob_is_safetensors_for_every_shape():
     for name, got in load(blob).items():
         want = tensors[name]
         assert got.dtype == want.dtype and got.shape == want.shape and torch.equal(got, want), name
+
+
+def _frame(header: bytes | str, blob: bytes = b"") -> bytes:
+    head = header.encode() if isinstance(header, str) else header
+    return struct.pack(">I", len(head)) + head + blob
+
+
+def test_an_8_mib_header_is_refused_before_it_is_parsed():
+    import tracemalloc
+
+    body = _frame('{"ok": true, "value": [' + "0," * (4 << 20) + "0]}")
+    assert len(body) > 8 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(FrameError, match="over the cap"):
+            protocol.unpack_frame(body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20  # parsing it would have built millions of objects
+
+
+@pytest.mark.parametrize("opening, closing", [("[", "]"), ('{"a":', "}"),
+                                              ('{"$tuple":[', "]}")])
+def test_a_deeply_nested_header_is_a_frame_error_not_a_recursion_error(opening, closing):
+    depth = 30_000  # json.loads alone raises RecursionError past about a thousand
+    text = '{"ok": true, "value": ' + opening * depth + "0" + closing * depth + "}"
+    assert len(text) < protocol.MAX_HEADER_BYTES
+    with pytest.raises(FrameError, match="deeper than"):
+        protocol.unpack_frame(_frame(text))
+
+
+def test_header_depth_sees_through_strings_and_escapes():
+    depth = protocol.header_depth
+    assert depth('{"a": [1, {"b": []}]}') == 4
+    assert depth('{"a": "[[[[{{{{"}') == 1
+    assert depth('{"a": "\\" [[[[ \\\\", "b": [[]]}') == 3
+    assert depth("[" * 100 + "]" * 100, limit=10) == 11
+    with pytest.raises(FrameError, match="do not match"):
+        depth('{"a": [}')
+
+
+REPLY_TENSOR = {"t0": torch.ones(2)}
+
+
+@pytest.mark.parametrize("header, words", [
+    ({"ok": False, "error": "boom"}, "reply.error is str"),
+    ({"ok": False}, "has no error"),
+    ({"ok": "yes"}, "reply.ok is str"),
+    ({"ok": True, "meta": [1]}, "reply.meta is list"),
+    ({"ok": True, "meta": {"t0": {"type": "torch.Tensor"}}}, "reply.meta.t0 has no"),
+    ({"ok": True, "duration_s": "fast"}, "reply.duration_s is str"),
+    ({"ok": True, "duration_s": float("nan")}, "finite"),
+    ({"ok": True, "forbidden_used": [1]}, "reply.forbidden_used[0] is int"),
+    ({"ok": True, "grads": [1]}, "reply.grads is list"),
+    ({"ok": True, "grads": {"$dict": {"args[0]": 3}}}, "reply.grads.$dict.args[0] is int"),
+    ({"ok": True, "steps": [1]}, "reply.steps[0] is int"),
+    ({"ok": True, "value": {"$t": "t9"}}, "reply.value: tensor key"),
+    ({"ok": True, "pwned": 1}, "unknown key(s) pwned"),
+    ({"ok": False, "error": {"kind": "x", "type": "E", "message": "m", "frames": [{}]}},
+     "reply.error.frames[0] has no file"),
+    ({"hello": True, "load": {"errors": "x", "names": {}}}, "greeting.load.errors is str"),
+    ({"op": "call", "name": "f"}, "a request arrived where a greeting or reply"),
+    ({"ok": True, "hello": True}, "found greeting and reply"),
+    ({"value": 1}, "found none"),
+])
+def test_a_malformed_message_is_a_frame_error_naming_the_key(header, words):
+    with pytest.raises(FrameError) as info:
+        protocol.unpack_frame(protocol.pack_frame(header, REPLY_TENSOR)[8:])
+    assert words in str(info.value)
+
+
+def test_well_formed_replies_and_greetings_pass():
+    meta = {"t0": {"type": "torch.Tensor", "device": "cpu", "requires_grad": False,
+                   "has_history": False, "stride": [1], "dtype": "float32"}}
+    for header in ({"ok": True, "value": {"$t": "t0"}, "meta": meta, "duration_s": 0.1,
+                    "forbidden_used": [], "grads": {"$dict": {"args[0]": None}},
+                    "grad_note": "no_history", "inputs_after": None},
+                   {"ok": False, "error": {"kind": "exception", "type": "E", "message": "m",
+                                           "frames": [{"file": "f.py", "line": None,
+                                                       "name": "f", "code": "x"}],
+                                           "stage": "backward"}},
+                   {"ok": True, "state_meta": {"w": {"shape": [2], "dtype": "float32"}},
+                    "steps": [{"$dict": {"output": {"$t": "t0"}, "grad_note": None,
+                                         "state_dict": {"$dict": {"w": {"$t": "t0"}}}}}],
+                    "state_dict": {"$dict": {"w": {"$t": "t0"}}}},
+                   {"hello": True, "load": {"errors": [], "names": {"f": {"kind": "function",
+                                                                          "params": ["x"],
+                                                                          "signature": "(x)"}},
+                                            "import_s": 0.01}}):
+        got, tensors = protocol.unpack_frame(protocol.pack_frame(header, REPLY_TENSOR)[8:])
+        assert got == header and torch.equal(tensors["t0"], torch.ones(2))
+
+
+def test_the_executor_side_reads_configs_and_requests_only():
+    a, b = socket.socketpair()
+    try:
+        protocol.send_frame(a, {"ok": True})
+        with pytest.raises(FrameError, match="a reply arrived where a config or request"):
+            protocol.recv_frame(b, max_bytes=1 << 20)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_one_element_view_with_any_stride_is_sent():
+    """One element counts as contiguous whatever its stride (found by the round-trip
+    property): logits[:, target].diagonal() for one row, x[::2] of two elements."""
+    for t in (torch.randn(1, 1, dtype=torch.float64).diagonal(),
+              torch.arange(2, dtype=torch.float16)[::2], torch.arange(6.0).reshape(2, 3)[:1, 1:2]):
+        got, _ = roundtrip(t)
+        assert torch.equal(got, t) and got.dtype == t.dtype

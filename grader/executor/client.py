@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
@@ -31,6 +32,7 @@ from grader.errors import (
     MalformedReply,
     RequestTimeout,
 )
+from grader.messages import JUDGE_RECEIVES
 
 if TYPE_CHECKING:
     import torch
@@ -68,10 +70,11 @@ class Channel(Protocol):
 
     def send(self, header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None: ...
 
-    def receive(self, deadline: float, max_bytes: int,
+    def receive(self, deadline: float, max_bytes: int, accept: Collection[str] = ...,
                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        """The next frame. Raises RequestTimeout at the deadline, EOFError when the executor
-        is gone, ReplyTooLarge before reading a body over ``max_bytes``, FrameError."""
+        """The next frame, a message of a kind in ``accept`` (``grader.messages``). Raises
+        RequestTimeout at the deadline, EOFError when the executor is gone, ReplyTooLarge
+        before reading a body over ``max_bytes``, FrameError for anything malformed."""
         ...
 
     def close(self) -> None: ...
@@ -116,6 +119,7 @@ class SocketChannel:
         protocol.send_frame(self.sock, header, tensors)
 
     def receive(self, deadline: float, max_bytes: int,
+                accept: Collection[str] = JUDGE_RECEIVES,
                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         from grader import protocol
 
@@ -123,7 +127,8 @@ class SocketChannel:
         total = int.from_bytes(head[:8], "big")
         if total > max_bytes:
             raise ReplyTooLarge(total)
-        return protocol.unpack_frame(head[8:] + self._recv_exact(total - 4, deadline))
+        return protocol.unpack_frame(head[8:] + self._recv_exact(total - 4, deadline),
+                                     accept=accept)
 
     def _recv_exact(self, n: int, deadline: float) -> bytes:
         chunks = []
@@ -328,7 +333,8 @@ class Executor:
         try:
             self.channel.send({"submission": self.spec.submission,
                                "harness": self.spec.harness}, {})
-            header, _ = self._receive(time.monotonic() + self.spec.import_timeout_s)
+            header, _ = self._receive(time.monotonic() + self.spec.import_timeout_s,
+                                      ("greeting",))
         except RequestTimeout:
             self.fatal = RequestTimeout(
                 f"importing the submission took longer than {self.spec.import_timeout_s:g} s "
@@ -366,7 +372,7 @@ class Executor:
         except OSError:
             self._crashed()
         try:
-            return self._receive(deadline)
+            return self._receive(deadline, ("reply",))
         except RequestTimeout:
             self.timed_out[label] = timeout_s
             self._kill()
@@ -379,12 +385,16 @@ class Executor:
             raise RequestTimeout(
                 f"`{label}` timed out earlier (after {self.timed_out[label]:g} s); not run again")
 
-    def _receive(self, deadline: float) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    def _receive(self, deadline: float, accept: Collection[str],
+                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """The executor's next message, of a kind in ``accept``: a forged greeting where a
+        reply belongs is malformed, and the executor is restarted so no test reads the real
+        reply that still waits behind it."""
         from grader import protocol
 
         assert self.channel is not None
         try:
-            return self.channel.receive(deadline, self.spec.max_reply_bytes)
+            return self.channel.receive(deadline, self.spec.max_reply_bytes, accept)
         except ReplyTooLarge as big:
             self._kill()
             raise MalformedReply(

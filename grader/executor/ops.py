@@ -87,21 +87,29 @@ def _to_device(value: Any, device: str) -> Any:
 
 
 def _leaves(value: Any, path: str, out: list[tuple[str, torch.Tensor]],
-            replace: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-    """Replace floating tensors in a tree (by ``replace``) and list them with their paths."""
+            replace: Callable[[torch.Tensor], torch.Tensor],
+            wanted: list[str] | None = None) -> Any:
+    """Replace floating tensors in a tree (by ``replace``) and list them with their paths;
+    with ``wanted`` (paths such as ``args[0]``), only the tensors at or under those paths."""
     if isinstance(value, torch.Tensor):
-        if value.is_floating_point():
+        if value.is_floating_point() and _is_wanted(path, wanted):
             new = replace(value)
             out.append((path, new))
             return new
         return value
     if isinstance(value, list):
-        return [_leaves(v, f"{path}[{i}]", out, replace) for i, v in enumerate(value)]
+        return [_leaves(v, f"{path}[{i}]", out, replace, wanted) for i, v in enumerate(value)]
     if isinstance(value, tuple):
-        return tuple(_leaves(v, f"{path}[{i}]", out, replace) for i, v in enumerate(value))
+        return tuple(_leaves(v, f"{path}[{i}]", out, replace, wanted)
+                     for i, v in enumerate(value))
     if isinstance(value, dict):
-        return {k: _leaves(v, f"{path}.{k}", out, replace) for k, v in value.items()}
+        return {k: _leaves(v, f"{path}.{k}", out, replace, wanted) for k, v in value.items()}
     return value
+
+
+def _is_wanted(path: str, wanted: list[str] | None) -> bool:
+    return wanted is None or any(path == w or path.startswith((w + "[", w + "."))
+                                 for w in wanted)
 
 
 def _flat_tensors(value: Any) -> list[torch.Tensor | None]:
@@ -164,10 +172,12 @@ def op_call(ctx: RequestContext) -> dict[str, Any]:
 def _run_callable(ctx: RequestContext, fn: Any, name: str, args: list[Any],
                   kwargs: dict[str, Any], *, check_bind: bool = True) -> dict[str, Any]:
     want_grad = bool(ctx.header.get("grad"))
+    wanted = ctx.header.get("grad_wrt")  # None: every floating input is a leaf
     leaves: list[tuple[str, torch.Tensor]] = []
     if want_grad:
-        args = _leaves(args, "args", leaves, lambda t: t.detach().requires_grad_(True))
-        kwargs = _leaves(kwargs, "kwargs", leaves, lambda t: t.detach().requires_grad_(True))
+        args = _leaves(args, "args", leaves, lambda t: t.detach().requires_grad_(True), wanted)
+        kwargs = _leaves(kwargs, "kwargs", leaves, lambda t: t.detach().requires_grad_(True),
+                         wanted)
     if check_bind:
         _bind_check(fn, name, args, kwargs)
     with ctx.recording().active():

@@ -5,7 +5,7 @@ Started by the judge as ``python -P -m grader.executor.portable [MODULE...]`` wi
 stdout as pipes (stderr to the null device). It imports torch and what submissions use, says
 ``ready`` and waits: the judge keeps it as a warm spare until it needs an executor. Then:
 
-1. a frame ``{"config": ...}``: the sandbox settings (working directory, log file, limits);
+1. a frame ``{"sandbox": ...}``: the sandbox settings (working directory, log file, limits);
    the executor sends what it printed to the log file, applies the limits this platform has
    (on Linux the process level's whole confinement, without namespaces; elsewhere the
    ``resource`` limits that work there; on Windows the judge's Job Object holds the caps);
@@ -92,8 +92,8 @@ def apply_limits(config: dict[str, Any]) -> list[str]:
 
 
 def _serve(stream: protocol.PipeStream) -> int:
-    spec, _ = protocol.recv_frame(stream, max_bytes=MAX_CONFIG_BYTES)
-    config = dict(spec["config"])
+    spec, _ = protocol.recv_frame(stream, max_bytes=MAX_CONFIG_BYTES, accept=("sandbox",))
+    config = dict(spec["sandbox"])
     _redirect_output(config["log_path"])
     apply_limits(config)
     from grader.executor import child

@@ -19,11 +19,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from grader import protocol
 from grader.errors import ExecutorError, RequestTimeout
 from grader.executor.client import ReplyTooLarge, describe_exit, template_env
+from grader.messages import JUDGE_RECEIVES
 
 if TYPE_CHECKING:
     import torch
@@ -86,16 +89,13 @@ class PipeChannel:
         return b"".join(chunks)
 
     def send(self, header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
-        from grader import protocol
-
         if self._broken:
             raise BrokenPipeError("the executor's pipe is closed")
         self._ops.put(("send", protocol.pack_frame(header, tensors)))
 
     def receive(self, deadline: float, max_bytes: int,
+                accept: Collection[str] = JUDGE_RECEIVES,
                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        from grader import protocol
-
         if not self._waiting:
             self._ops.put(("recv", max_bytes))
             self._waiting = True
@@ -109,7 +109,7 @@ class PipeChannel:
             raise EOFError
         if isinstance(item, ReplyTooLarge):
             raise item
-        return protocol.unpack_frame(item)
+        return protocol.unpack_frame(item, accept=accept)
 
     def close(self) -> None:
         self._ops.put(("stop", None))
@@ -168,8 +168,10 @@ class PortableLauncher:
     def _greeting(self, spawned: _Spawned, timeout: float) -> dict[str, Any]:
         if spawned.info is None:
             try:
-                header, _ = spawned.channel.receive(time.monotonic() + timeout, 1 << 16)
-            except (RequestTimeout, EOFError, ReplyTooLarge, ValueError) as err:
+                header, _ = spawned.channel.receive(time.monotonic() + timeout, 1 << 16,
+                                                    accept=("ready",))
+            except (RequestTimeout, EOFError, ReplyTooLarge, ValueError,
+                    protocol.FrameError) as err:
                 self._kill(spawned)
                 raise ExecutorError(
                     f"a portable executor did not start ({type(err).__name__}); run "
@@ -202,7 +204,7 @@ class PortableLauncher:
                 memory_bytes=(base or 1 << 30) + int(limits["memory_budget_bytes"]),
                 cpu_s=int(limits["cpu_s"]), processes=min(int(limits.get("nproc") or 64), 64)))
         spawned.uid = config.get("uid")
-        spawned.channel.send({"config": config}, {})
+        spawned.channel.send({"sandbox": config}, {})
         self.live[spawned.proc.pid] = spawned
         self.spare = self._start()
         return spawned.proc.pid, spawned.channel

@@ -248,14 +248,18 @@ def check_structure(student, sizes: Sequence[int], dropout: float = 0.0) -> None
 
 
 def run_sgd(student, check_function, params: list[torch.Tensor], grads: list[list[torch.Tensor]],
-            *, lr: float, momentum: float, weight_decay: float) -> None:
+            *, lr: float, momentum: float | None = None,
+            weight_decay: float | None = None) -> None:
     """``len(grads)`` calls of sgd_step, each compared with one step of torch.optim.SGD from
-    the state the student returned (so a wrong step is reported where it happens)."""
+    the state the student returned (so a wrong step is reported where it happens). An option
+    left as None is left out of the call: the student's default must be the curriculum's."""
     velocities: list[Any] = [None] * len(params)
+    options = {k: v for k, v in (("momentum", momentum), ("weight_decay", weight_decay))
+               if v is not None}
     for step, g in enumerate(grads):
         result = check_function(
-            student, "sgd_step", sgd_step, params, g, velocities, lr=lr, momentum=momentum,
-            weight_decay=weight_decay, profile="accumulate",
+            student, "sgd_step", sgd_step, params, g, velocities, lr=lr, **options,
+            profile="accumulate",
             hint=f"step {step + 1}: PyTorch's order is g ← g + weight_decay·w, then "
                  "v ← momentum·v + g (v ← g on the first step), then w ← w − lr·v")
         params, velocities = result.value

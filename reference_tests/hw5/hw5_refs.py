@@ -31,11 +31,16 @@ def conv2d_output_size(h: int, w: int, kernel_size: int, stride: int = 1,
     return tuple(int(s) for s in out.shape[-2:])
 
 
-def check_output_size(student: Student, h: int, w: int, k: int, stride: int = 1,
-                      padding: int = 0) -> None:
-    want = conv2d_output_size(h, w, k, stride, padding)
-    label = f"conv2d_output_size({h}, {w}, {k}, stride={stride}, padding={padding})"
-    got = student.call("conv2d_output_size", h, w, k, stride=stride, padding=padding).value
+def check_output_size(student: Student, h: int, w: int, k: int, stride: int | None = 1,
+                      padding: int | None = 0) -> None:
+    """The student's conv2d_output_size against F.conv2d's; a stride or padding of None is
+    left out of the call (so the defaults, 1 and 0, are the student's)."""
+    options = {name: value for name, value in (("stride", stride), ("padding", padding))
+               if value is not None}
+    want = conv2d_output_size(h, w, k, **options)
+    shown = [str(h), str(w), str(k)] + [f"{name}={value}" for name, value in options.items()]
+    label = f"conv2d_output_size({', '.join(shown)})"
+    got = student.call("conv2d_output_size", h, w, k, **options).value
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Mismatch("type", f"{label} returned {type(got).__name__} {got!r}, expected a "
                                "tuple of two ints (h_out, w_out)")
@@ -85,21 +90,24 @@ _BN_NAMES = ("x", "gamma", "beta")
 
 
 def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var,
-                     training: bool, momentum: float = 0.1, eps: float = 1e-5,
+                     training: bool, momentum: float | None = None, eps: float | None = None,
                      grad: bool = True) -> None:
     """Compare the student's batch_norm with F.batch_norm: y, both running stats (which must
-    come back without autograd history), the gradients of y w.r.t. x, gamma and beta, and that
-    no input was modified."""
+    come back without autograd history), the gradients of y w.r.t. x, gamma and beta (the
+    only inputs that require grad: the running stats are buffers), and that no input was
+    modified. ``momentum`` or ``eps`` left as None are left out of the call, so the student's
+    defaults must be the curriculum's (0.1 and 1e-5)."""
+    options = {k: v for k, v in (("momentum", momentum), ("eps", eps)) if v is not None}
     y, rm, rv, leaves = batch_norm_reference(x, gamma, beta, running_mean, running_var,
-                                             training, momentum, eps)
+                                             training, **options)
     dtype = x.dtype
     upstream = None
     if grad:
         gen = torch.Generator().manual_seed(student.seed)
         upstream = torch.randn(y.shape, generator=gen, dtype=torch.float64)
     inputs = [x, gamma, beta, running_mean, running_var]
-    result = student.call("batch_norm", *inputs, training, momentum=momentum, eps=eps,
-                          grad=grad, upstream=[upstream.to(dtype)] if grad else None,
+    result = student.call("batch_norm", *inputs, training, **options, grad=grad,
+                          grad_wrt=(0, 1, 2), upstream=[upstream.to(dtype)] if grad else None,
                           return_inputs=True)
     got = result.value
     mode = "training" if training else "eval"

@@ -11,6 +11,19 @@ def test_softmax_rows(student, rng):
     check_function(student, "softmax", torch.softmax, a, dim=-1, grad=True)
 
 
+def softmax_last(a):
+    return torch.softmax(a, dim=-1)
+
+
+@pytest.mark.part("softmax")
+@pytest.mark.parametrize("shape", [(4, 10), (2, 3, 5)])
+def test_softmax_default_dim(student, rng, shape):
+    a = torch.randn(*shape, generator=rng, dtype=torch.float64)
+    check_function(student, "softmax", softmax_last, a, grad=True,
+                   hint=values_hint("without `dim`, softmax normalises the last dimension "
+                                    "(dim=-1)"))
+
+
 @pytest.mark.part("softmax")
 def test_softmax_stable(student):
     a = torch.tensor([[1000.0, 0.0], [-1000.0, 0.0]], dtype=torch.float64)

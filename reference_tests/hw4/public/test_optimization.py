@@ -25,6 +25,13 @@ def test_sgd_float32(student, rng):
     run_sgd(student, check_function, params, grads, lr=0.05, momentum=0.5, weight_decay=0.1)
 
 
+@pytest.mark.part("sgd_step")
+def test_sgd_defaults(student, rng):
+    # momentum and weight_decay left out: plain SGD (a velocity is only the gradient)
+    params, grads = _sgd_inputs(rng, [(3, 4), (4,)], 3, torch.float64)
+    run_sgd(student, check_function, params, grads, lr=0.2)
+
+
 @pytest.mark.part("step_lr")
 def test_step_lr(student):
     for epoch in range(13):

@@ -20,6 +20,22 @@ def test_conv2d_output_size(student, h, w, k, stride, padding):
     check_output_size(student, h, w, k, stride, padding)
 
 
+@pytest.mark.part("conv2d_output_size")
+@pytest.mark.parametrize("h, w, k, stride", [(8, 8, 3, None), (9, 7, 2, None), (11, 10, 3, 2)])
+def test_conv2d_output_size_defaults(student, h, w, k, stride):
+    # stride (when None) and padding left out: stride=1, padding=0
+    check_output_size(student, h, w, k, stride, None)
+
+
+@pytest.mark.part("conv2d")
+def test_conv2d_default_bias(student, rng):
+    # bias, stride and padding left out: no bias, stride 1, no padding
+    x = torch.randn(2, 2, 6, 5, generator=rng, dtype=torch.float64)
+    w = torch.randn(3, 2, 3, 3, generator=rng, dtype=torch.float64)
+    check_function(student, "conv2d", conv2d, x, w, grad=True, profile="accumulate",
+                   hint=values_hint("bias defaults to None: no bias is added"))
+
+
 @pytest.mark.part("conv2d")
 def test_conv2d_basic(student, rng):
     x = torch.randn(2, 3, 8, 8, generator=rng, dtype=torch.float64)
