@@ -48,7 +48,8 @@ def open_launcher(settings: Settings, preload: tuple[str, ...] = ()) -> Launcher
     if level == "portable" or (level == "auto" and not fork_server_available()):
         from grader.executor.spawn import PortableLauncher
 
-        return PortableLauncher(preload=preload)
+        root = sys.platform.startswith("linux") and getattr(os, "geteuid", lambda: -1)() == 0
+        return PortableLauncher(preload=preload, drops_uid=root and settings.sandbox_uid > 0)
     if not fork_server_available():
         raise UsageError(f"--isolation {level} needs Linux with fork and Unix sockets; this is "
                          f"{sys.platform}, where only --isolation portable (or auto) works")

@@ -26,7 +26,7 @@ class InProcessStudent(Student):
         self.part, self.seed, self.hidden, self.device = "p", 0, False, "cpu"
         self.headers: list[dict] = []
 
-    def _send(self, op, name, body, tensors):
+    def _send(self, op, name, body, tensors, device=None):
         header = {"op": op, "name": name, "seed": self.seed, "device": "cpu", "forbidden": [],
                   **body}
         self.headers.append(header)

@@ -1,7 +1,7 @@
 """The portable executor: a freshly spawned interpreter that serves one submission over its
 standard pipes, for machines without fork or Unix sockets (Windows, macOS) or when asked for.
 
-Started by the judge as ``python -P -m grader.executor.portable [MODULE...]`` with stdin and
+Started by the judge as ``python -P -m grader.executor.portable [--drops-uid] [MODULE...]`` with stdin and
 stdout as pipes (stderr to the null device). It imports torch and what submissions use, says
 ``ready`` and waits: the judge keeps it as a warm spare until it needs an executor. Then:
 
@@ -29,6 +29,7 @@ from grader.executor.preload import LAZY_STATE_MODULES, preload, python_unreadab
 __all__ = ["apply_limits", "main"]
 
 MAX_CONFIG_BYTES = 1 << 20
+DROPS_UID = "--drops-uid"  # the executor will run as a slot uid (the grader runs as root)
 
 
 def _binary(fd: int) -> None:
@@ -107,9 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     stream = _private_pipes()
     code = 0
     try:
-        extra = tuple(argv if argv is not None else sys.argv[1:])
-        if python_unreadable():  # the uid drop comes before the submission: import now
-            extra += LAZY_STATE_MODULES
+        args = list(argv if argv is not None else sys.argv[1:])
+        extra = tuple(a for a in args if a != DROPS_UID)
+        if DROPS_UID in args and python_unreadable():  # after the uid drop, lazy imports of
+            extra += LAZY_STATE_MODULES  # torch's state setters fail: import them now
         preload(extra)
         protocol.send_frame(stream, {"ready": True, "pid": os.getpid(), "versions": versions(),
                                      "isolation": "portable"})

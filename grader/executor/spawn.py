@@ -3,7 +3,8 @@
 
 It works wherever Python and torch do: no fork, no Unix sockets, no signals needed. One
 executor is started ahead as a warm spare (torch imported), so that a restart after a timeout
-or a crash, or the next submission, does not wait for torch's import. Killing an executor
+or a crash, or the next submission, does not wait for torch's import; two while restarts come
+in quick succession. Killing an executor
 kills its whole process tree: a Job Object on Windows; on POSIX its process group and every
 descendant (on Linux the executor is a child subreaper, so double-forked daemons stay its
 descendants), and when the grader is root every process of the executor's slot uid.
@@ -23,7 +24,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from grader import protocol
 from grader.errors import ExecutorError, RequestTimeout
 from grader.executor.client import ReplyTooLarge, describe_exit, template_env
 from grader.messages import JUDGE_RECEIVES
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["PipeChannel", "PortableLauncher", "process_tree"]
 
 READY_TIMEOUT_S = 120.0
+BURST_S = 3.0  # spawns closer than this keep a second spare warm
 _EOF = object()
 
 
@@ -89,6 +90,8 @@ class PipeChannel:
         return b"".join(chunks)
 
     def send(self, header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        from grader import protocol  # not at import: torch would load before the executor starts
+
         if self._broken:
             raise BrokenPipeError("the executor's pipe is closed")
         self._ops.put(("send", protocol.pack_frame(header, tensors)))
@@ -96,6 +99,8 @@ class PipeChannel:
     def receive(self, deadline: float, max_bytes: int,
                 accept: Collection[str] = JUDGE_RECEIVES,
                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        from grader import protocol
+
         if not self._waiting:
             self._ops.put(("recv", max_bytes))
             self._waiting = True
@@ -134,13 +139,14 @@ class _Spawned:
 class PortableLauncher:
     """Spawns portable executors, one kept ahead as a warm spare."""
 
-    def __init__(self, *, env: dict[str, str] | None = None,
-                 preload: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, env: dict[str, str] | None = None, preload: tuple[str, ...] = (),
+                 drops_uid: bool = False) -> None:
         self.env = template_env() if env is None else env
-        self.preload = preload
+        self.preload = (*(("--drops-uid",) if drops_uid else ()), *preload)
         self.info: dict[str, Any] | None = None
         self.live: dict[int, _Spawned] = {}
-        self.spare: _Spawned | None = self._start()
+        self.spares: list[_Spawned] = [self._start()]
+        self.last_spawn = -BURST_S
 
     def _start(self) -> _Spawned:
         options: dict[str, Any] = {}
@@ -170,8 +176,7 @@ class PortableLauncher:
             try:
                 header, _ = spawned.channel.receive(time.monotonic() + timeout, 1 << 16,
                                                     accept=("ready",))
-            except (RequestTimeout, EOFError, ReplyTooLarge, ValueError,
-                    protocol.FrameError) as err:
+            except Exception as err:  # noqa: BLE001 - any failure here: it did not start
                 self._kill(spawned)
                 raise ExecutorError(
                     f"a portable executor did not start ({type(err).__name__}); run "
@@ -185,15 +190,21 @@ class PortableLauncher:
     def ready(self, timeout: float = READY_TIMEOUT_S) -> dict[str, Any]:
         """Versions and the isolation level, once the first executor has imported torch."""
         if self.info is None:
-            if self.spare is None:
-                self.spare = self._start()
-            self.info = self._greeting(self.spare, timeout)
+            if not self.spares:
+                self.spares.append(self._start())
+            self.info = self._greeting(self.spares[0], timeout)
         return self.info
 
     def spawn(self, config: dict[str, Any]) -> tuple[int, PipeChannel]:
-        """Hand out the warm spare (or a new executor) with this config; start the next spare."""
-        spawned = self.spare if self.spare is not None else self._start()
-        self.spare = None
+        """Hand out the oldest warm spare (or a new executor) with this config, and start the
+        next spare. Restarts in quick succession (a function that crashes its executor in every
+        test) keep two spares importing torch side by side, one per core."""
+        spawned = self.spares.pop(0) if self.spares else self._start()
+        now = time.monotonic()
+        wanted = 2 if now - self.last_spawn < BURST_S else 1
+        self.last_spawn = now
+        while len(self.spares) < wanted:
+            self.spares.append(self._start())
         self._greeting(spawned, READY_TIMEOUT_S)
         if spawned.job is not None:
             from grader.executor.winjob import JobLimits
@@ -206,7 +217,6 @@ class PortableLauncher:
         spawned.uid = config.get("uid")
         spawned.channel.send({"sandbox": config}, {})
         self.live[spawned.proc.pid] = spawned
-        self.spare = self._start()
         return spawned.proc.pid, spawned.channel
 
     def kill(self, pid: int) -> None:
@@ -246,9 +256,9 @@ class PortableLauncher:
         """Kill every executor, the spare included."""
         for pid in list(self.live):
             self.kill(pid)
-        if self.spare is not None:
-            self._kill(self.spare)
-            self.spare = None
+        for spare in self.spares:
+            self._kill(spare)
+        self.spares = []
 
 
 def process_tree(root: int) -> list[int]:
