@@ -5,7 +5,8 @@
 Prints a table: `grade check hw2 solutions/hw2` wall time at the default level and at the
 portable level (a spawned interpreter per executor, as on Windows and macOS) against
 `python -c "import torch"` (medians, interleaved), the grader's overhead per request (a round
-trip to an executor calling a tiny function), and what a hung function costs (3 tests of one hanging function: one timeout).
+trip to an executor calling a tiny function), and what a hung function costs (3 tests of one
+hanging function: one timeout).
 """
 
 from __future__ import annotations
