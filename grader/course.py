@@ -31,6 +31,8 @@ class Part:
     points: float
     kind: str = "function"  # or "class"
     forbidden: tuple[str, ...] = ()
+    request_timeout_s: float | None = None
+    """The deadline of this part's requests, where it needs its own (a training run)."""
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,14 @@ def _part(hw_id: str, name: str, raw: Any, hw_forbidden: tuple[str, ...]) -> Par
     if not isinstance(points, (int, float)) or points < 0:
         raise ConfigError(f"{MANIFEST}: {hw_id}.{name}.points must be a number >= 0 (got {points!r})")
     forbidden = tuple(raw.get("forbidden", ())) + hw_forbidden
+    timeout = raw.get("request_timeout_s")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or timeout <= 0):
+        raise ConfigError(f"{MANIFEST}: {hw_id}.{name}.request_timeout_s must be a number of "
+                          f"seconds > 0 (got {timeout!r})")
     return Part(name=name, points=float(points), kind=str(raw.get("kind", "function")),
-                forbidden=forbidden)
+                forbidden=forbidden,
+                request_timeout_s=float(timeout) if timeout is not None else None)
 
 
 def load_course(root: Path | None = None) -> Course:

@@ -2,7 +2,8 @@
 
 A frame is ``8-byte length | 4-byte header length | JSON header | safetensors blob``. Values are
 trees of tensors, numbers, strings, None, lists, tuples and str-keyed dicts; each tensor is
-replaced in the JSON by ``{"$t": key}`` and travels in the safetensors blob. The judge parses
+replaced in the JSON by ``{"$t": key}`` and travels in the safetensors blob; an object kept in the
+executor (a trained model) travels as its handle, ``{"$h": token}``, never itself. The judge parses
 replies with a size cap, rebuilds tensors with safetensors (so each is a plain ``torch.Tensor``
 made from bytes) and checks the tree against the schema; anything else is a MalformedReply.
 
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -24,6 +27,7 @@ from safetensors.torch import load as _st_load
 __all__ = [
     "DTYPES",
     "FrameError",
+    "Handle",
     "decode_value",
     "encode_value",
     "pack_frame",
@@ -56,6 +60,26 @@ _ST_DTYPES = {torch.float16: "F16", torch.bfloat16: "BF16", torch.float32: "F32"
 
 class FrameError(Exception):
     """A frame or value tree that breaks the protocol."""
+
+
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A reference to an object the executor keeps for later requests (a trained model).
+
+    The token is 32 random hex digits drawn by the executor; the object never leaves it.
+    """
+
+    token: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str) or not _TOKEN.fullmatch(self.token):
+            raise FrameError("a handle's token must be 32 lowercase hex digits")
+
+    def __repr__(self) -> str:
+        return f"<handle {self.token[:8]}>"
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -98,6 +122,8 @@ def encode_value(value: Any, tensors: dict[str, torch.Tensor], meta: dict[str, A
         return {"$float": repr(value)}
     if isinstance(value, torch.dtype):
         return {"$dtype": dtype_name(value)}
+    if isinstance(value, Handle):
+        return {"$h": value.token}
     if isinstance(value, torch.Size):
         return {"$tuple": [int(v) for v in value]}
     if isinstance(value, tuple):
@@ -168,6 +194,8 @@ def decode_value(obj: Any, tensors: dict[str, torch.Tensor], *, _depth: int = 0,
         return Unsupported(payload[:200])
     if tag == "$gen" and isinstance(payload, list) and len(payload) == 2:
         return GeneratorSpec(int(payload[0]), str(payload[1]))
+    if tag == "$h" and isinstance(payload, str):
+        return Handle(payload)  # a FrameError unless 32 hex digits
     raise FrameError(f"unknown tag {tag!r}")
 
 
