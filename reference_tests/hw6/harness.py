@@ -23,8 +23,8 @@ def predict(mod: Any, model: Any, x: torch.Tensor, batch_size: int = 1024) -> to
     if not isinstance(model, nn.Module):
         raise TypeError(f"train_classifier returned a {type(model).__name__}, expected an "
                         "nn.Module")
-    model.eval()
-    with torch.no_grad():
+    model.train(False)
+    with torch.set_grad_enabled(False):
         return torch.cat([model(x[i:i + batch_size]) for i in range(0, x.shape[0], batch_size)])
 
 

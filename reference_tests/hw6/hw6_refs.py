@@ -108,15 +108,15 @@ class TorchDenseBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = [x]
-        for layer in self.layers:
-            features.append(layer(torch.cat(features, 1)))
+        for block in self.layers:
+            features.append(block(torch.cat(features, 1)))
         return torch.cat(features, 1)
 
 
 def randomize(module: nn.Module, rng: torch.Generator) -> nn.Module:
     """Random parameters and BatchNorm buffers (running_var positive), so that every
     parameter and buffer matters in the comparison."""
-    with torch.no_grad():
+    with torch.set_grad_enabled(False):
         for name, t in module.state_dict().items():
             if not t.is_floating_point():
                 continue
@@ -281,16 +281,16 @@ def _early_stop(losses: Sequence[float], patience: int, min_delta: float, *,
     """Early stopping, with the knobs of the mistakes students make: ``late`` stops that many
     epochs later, ``ties`` counts an equal loss as an improvement, ``sign=+1`` adds
     ``min_delta`` instead of subtracting it."""
-    best_epoch, since = 0, 0
-    for epoch in range(1, len(losses)):
-        bar = losses[best_epoch] + sign * min_delta
-        better = losses[epoch] <= bar if ties else losses[epoch] < bar
+    best, since = 0, 0
+    for i in range(1, len(losses)):
+        bar = losses[best] + sign * min_delta
+        better = losses[i] <= bar if ties else losses[i] < bar
         since = 0 if better else since + 1
         if better:
-            best_epoch = epoch
+            best = i
         elif since >= patience + late:
-            return epoch, best_epoch
-    return len(losses) - 1, best_epoch
+            return i, best
+    return len(losses) - 1, best
 
 
 def early_stop(val_losses: Sequence[float], patience: int,

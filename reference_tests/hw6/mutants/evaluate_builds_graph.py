@@ -1,5 +1,5 @@
 # part: evaluate
-# bug: runs the model without torch.no_grad(), building a graph
+# bug: runs the model with gradients enabled, building a graph
 """hw6: modules, classic CNNs, augmentation, a real training run (reference solution)."""
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     was_training = model.training
     loss_sum, correct = 0.0, 0
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             for start in range(0, x.shape[0], batch_size):
                 logits = model(x[start:start + batch_size])
                 target = y[start:start + batch_size]

@@ -124,7 +124,7 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor,
     model.eval()
     loss_sum, correct = 0.0, 0
     try:
-        with torch.no_grad():
+        with torch.inference_mode():
             for start in range(0, x.shape[0], batch_size):
                 logits = model(x[start:start + batch_size])
                 target = y[start:start + batch_size]
