@@ -384,7 +384,9 @@ def check_evaluate(student: Student, state: dict[str, torch.Tensor], x: torch.Te
     want_rows = [min(batch_size, n - i) for i in range(0, n, batch_size)]
     if rows != want_rows:
         raise Mismatch("batches", f"evaluate ran the model on batches of {rows} rows, expected "
-                                  f"{want_rows} ({n} rows in batches of {batch_size})")
+                                  f"{want_rows} ({n} rows in batches of {batch_size})",
+                       public_message="evaluate did not take the data in batches of batch_size "
+                                      "rows (the last one may be smaller)")
     if facts["mode_after"] != training:
         was = "train" if training else "eval"
         raise Mismatch("mode", f"evaluate left a model that was in {was} mode in "
