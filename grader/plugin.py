@@ -58,11 +58,10 @@ class SubmissionRun:
         self.started = time.perf_counter()
         patterns = {p.name: list(p.forbidden) for p in homework.parts}
         self.forbidden_in_source = scan_forbidden(prepared.source, patterns)
+        # token -> (executor restarts when it was made, the name that made it): a handle dies
+        # when the executor restarts; and test id -> its student.award verdict, until recorded
         self.handles: dict[str, tuple[int, str]] = {}
-        """Tokens of the objects the executor keeps: the restart count they were made at and
-        the name that made them (a handle dies when the executor restarts)."""
         self.awards: dict[str, Award] = {}
-        """Outcome verdicts of tests (``student.award``), by test id, until recorded."""
         self.part_timeouts = {p.name: p.request_timeout_s for p in homework.parts
                               if p.request_timeout_s is not None}
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from hw6_refs import (TRAIN_FILE, award_accuracy, check_early_stop, check_evaluate, load_digits,
-                      probe_state, train_and_predict)
+from hw6_training_refs import (TRAIN_FILE, award_accuracy, check_early_stop, check_evaluate,
+                               load_digits, probe_state, train_and_predict)
 
 TEST_FILE = Path(__file__).resolve().parent / "data" / "digits_test.safetensors"
 
