@@ -2,8 +2,10 @@
 
 Sections: the score histogram, the pass rate per part (share of students with full points
 on the part), the most common failure messages per part (numbers folded so "got 0.41" and
-"got 0.37" count as one message), the slowest submissions, the submissions that crashed,
-timed out, could not be read or could not be graded, and the most similar pairs of submissions.
+"got 0.37" count as one message), the accuracy each student's training run reached (for
+outcome-graded tests, which report it in their details), the slowest submissions, the
+submissions that crashed, timed out, could not be read or could not be graded, and the most
+similar pairs of submissions.
 """
 
 from __future__ import annotations
@@ -39,6 +41,46 @@ def _histogram(scores: list[float], max_score: float) -> dict[str, Any]:
                       "height": round(120 * c / top, 1) if top else 0.0}
                      for i, c in enumerate(counts)],
             "bar_width": round(min(40.0, 560.0 / bins), 1), "top": top}
+
+
+def _outcome_label(test_id: str, part: str) -> str:
+    """The column of a test: ``test_fit_on_digits`` of part ``fit`` is ``on_digits``."""
+    name = test_id.rsplit("::", 1)[-1].split("[", 1)[0].removeprefix("test_")
+    return name.removeprefix(f"{part}_") or name
+
+
+def _outcomes(results: Sequence[SubmissionResult]) -> dict[str, Any]:
+    """Per student, the accuracy and training time of every test that reports one, with a
+    column per test and its median; a student whose run reached nothing shows the status."""
+    columns: dict[str, dict[str, str]] = {}
+    for r in results:
+        for t in r.tests:
+            if "accuracy" in t.details:
+                key = t.id.split("[", 1)[0]
+                columns.setdefault(key, {"part": t.part, "label": _outcome_label(t.id, t.part)})
+    rows: list[dict[str, Any]] = []
+    for r in results:
+        by_key = {t.id.split("[", 1)[0]: t for t in r.tests}
+        cells: list[dict[str, Any]] = []
+        for key in columns:
+            test = by_key.get(key)
+            if test is not None and "accuracy" in test.details:
+                cells.append({"accuracy": float(test.details["accuracy"]),
+                              "train_s": float(test.details.get("train_s", 0.0)),
+                              "points": test.points, "max_points": test.max_points,
+                              "status": ""})
+            else:
+                cells.append({"accuracy": None, "train_s": None, "points": 0.0,
+                              "max_points": test.max_points if test else 0.0,
+                              "status": test.status if test else r.status})
+        if columns:
+            rows.append({"student": r.student, "cells": cells})
+    medians = []
+    for i in range(len(columns)):
+        reached = sorted(row["cells"][i]["accuracy"] for row in rows
+                         if row["cells"][i]["accuracy"] is not None)
+        medians.append(reached[len(reached) // 2] if reached else None)
+    return {"columns": list(columns.values()), "rows": rows, "medians": medians}
 
 
 def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
@@ -104,6 +146,7 @@ def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
         "slowest": [{"student": r.student, "duration_s": r.duration_s, "score": r.score,
                      "width": round(300 * r.duration_s / slow_top, 1)} for r in slowest],
         "trouble": trouble,
+        "outcomes": _outcomes(results),
     }
 
 

@@ -34,6 +34,8 @@ class Part:
     points: float
     kind: str = "function"  # or "class"
     forbidden: tuple[str, ...] = ()
+    request_timeout_s: float | None = None
+    """The deadline of this part's requests, where it needs its own (a training run)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +164,7 @@ def find_course(start: Path | None = None) -> Path:
 
 _TOP_KEYS = ("course", "settings", "hw")
 _HW_KEYS = ("title", "file", "parts", "forbidden", "settings", "preload", "hidden_tests")
-_PART_KEYS = ("points", "kind", "forbidden")
+_PART_KEYS = ("points", "kind", "forbidden", "request_timeout_s")
 _KINDS = ("function", "class")
 
 
@@ -210,7 +212,12 @@ def _part(path: Path, hw_id: str, name: str, raw: Any, hw_forbidden: tuple[str, 
     if kind not in _KINDS:
         raise _bad(path, f"{key}.kind", " or ".join(f'"{k}"' for k in _KINDS), kind)
     forbidden = _strings(path, f"{key}.forbidden", raw.get("forbidden", [])) + hw_forbidden
-    return Part(name=name, points=float(points), kind=kind, forbidden=forbidden)
+    timeout = raw.get("request_timeout_s")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                                or timeout <= 0):
+        raise _bad(path, f"{key}.request_timeout_s", "a number of seconds > 0", timeout)
+    return Part(name=name, points=float(points), kind=kind, forbidden=forbidden,
+                request_timeout_s=float(timeout) if timeout is not None else None)
 
 
 def _homework(path: Path, root: Path, hw_id: str, raw: Any,

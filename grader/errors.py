@@ -13,6 +13,7 @@
   + ExecutorCrash             the executor died while answering (exit, signal, memory)
   + ForbiddenCall             a forbidden API was used (found in the source or at run time)
   + MalformedReply            the executor's reply broke the protocol (forged, too large)
+  + HandleError               a handle to a kept object is dead (executor restarted) or unknown
 
 Student failures are not errors of the grader: the pytest plugin turns each into a test status.
 """
@@ -25,6 +26,7 @@ __all__ = [
     "ExecutorError",
     "ForbiddenCall",
     "GraderError",
+    "HandleError",
     "MalformedReply",
     "MissingName",
     "NotImplementedByStudent",
@@ -112,3 +114,11 @@ class MalformedReply(StudentFailure):
 
     status = "error"
     stage = "protocol"
+
+
+class HandleError(StudentFailure):
+    """A handle to an object kept in the executor cannot be used: the executor was restarted
+    since (kept objects die with it), or this executor never made it."""
+
+    status = "error"
+    stage = "handle"

@@ -34,6 +34,7 @@ from grader.executor.client import Executor, ExecutorSpec, Launcher
 from grader.forbidden import scan_forbidden
 from grader.proxy import Student
 from grader.results import TestResult
+from grader.scoring import Award
 from grader.submission import Prepared
 from grader.timelimit import OuterTimeout, time_limit
 
@@ -55,6 +56,12 @@ class SubmissionRun:
         self.started = time.perf_counter()
         patterns = {p.name: list(p.forbidden) for p in homework.parts}
         self.forbidden_in_source = scan_forbidden(prepared.source, patterns)
+        # token -> (executor restarts when it was made, the name that made it): a handle dies
+        # when the executor restarts; and test id -> its student.award verdict, until recorded
+        self.handles: dict[str, tuple[int, str]] = {}
+        self.awards: dict[str, Award] = {}
+        self.part_timeouts = {p.name: p.request_timeout_s for p in homework.parts
+                              if p.request_timeout_s is not None}
 
     def forbidden_patterns(self, part: str) -> tuple[str, ...]:
         return next((p.forbidden for p in self.homework.parts if p.name == part), ())
@@ -66,9 +73,15 @@ class SubmissionRun:
         return list(self.executor.start().get("errors", []))
 
     def request(self, header: dict[str, Any], tensors: dict[str, torch.Tensor], *,
-                label: str) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        return self.executor.request(header, tensors, timeout_s=self.settings.request_timeout_s,
+                label: str, part: str = "") -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """Send a request with the deadline of its part."""
+        return self.executor.request(header, tensors, timeout_s=self.timeout_for(part),
                                      label=label)
+
+    def timeout_for(self, part: str) -> float:
+        """The deadline of a part's requests: its own ``request_timeout_s`` where the manifest
+        sets one (a training run), else the run's."""
+        return self.part_timeouts.get(part) or self.settings.request_timeout_s
 
 
 def stub_signatures(path: Path) -> dict[str, str]:
@@ -225,7 +238,7 @@ class GraderPlugin:
     def _student(self, item: pytest.Item) -> Student:
         assert self.current is not None, "no submission is being graded"
         return Student(self.current, part=_part_of(item), seed=self.seed_of(item),
-                       hidden=item.get_closest_marker("hidden") is not None)
+                       hidden=item.get_closest_marker("hidden") is not None, test_id=item.nodeid)
 
     @pytest.fixture
     def reference(self) -> types.ModuleType:
@@ -335,12 +348,18 @@ class GraderPlugin:
         assert run is not None
         hidden = item.get_closest_marker("hidden") is not None
         status, stage, message = _classify(exc, hidden)
+        details = mismatch_details(exc, hidden) if exc is not None else {}
+        award = run.awards.pop(item.nodeid, None) if when == "call" else None
+        credit = None
+        if award is not None and status == "passed":
+            message, details = award.message, dict(award.details)
+            if award.credit < 1.0:
+                status, stage, credit = "failed", "outcome", award.credit
         if when == "call" or (when == "setup" and exc is not None):
             run.outcomes[item.nodeid] = TestResult(
                 id=item.nodeid, part=_part_of(item), visibility="hidden" if hidden else "public",
                 points=0.0, max_points=0.0, status=status, stage=stage, message=message,
-                duration_s=round(duration, 4),
-                details=mismatch_details(exc, hidden) if exc is not None else {})
+                duration_s=round(duration, 4), details=details, credit=credit)
             if stage == "internal" and exc is not None:
                 run.internal_errors.append(f"{item.nodeid}:\n" + "".join(
                     traceback.format_exception(exc, limit=-6)))

@@ -2,7 +2,8 @@
 
 A frame is ``8-byte length | 4-byte header length | JSON header | safetensors blob``. Values are
 trees of tensors, numbers, strings, None, lists, tuples and str-keyed dicts; each tensor is
-replaced in the JSON by ``{"$t": key}`` and travels in the safetensors blob. The judge parses
+replaced in the JSON by ``{"$t": key}`` and travels in the safetensors blob; an object kept in the
+executor (a trained model) travels as its handle, ``{"$h": token}``, never itself. The judge parses
 replies with a size cap, rebuilds tensors with safetensors (so each is a plain ``torch.Tensor``
 made from bytes) and checks the tree against the schema; anything else is a MalformedReply.
 
@@ -23,6 +24,7 @@ import os
 import re
 import struct
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import torch
@@ -35,6 +37,7 @@ __all__ = [
     "MAX_HEADER_BYTES",
     "MAX_HEADER_DEPTH",
     "FrameError",
+    "Handle",
     "PipeStream",
     "Stream",
     "decode_value",
@@ -77,6 +80,26 @@ class FrameError(Exception):
     """A frame or value tree that breaks the protocol."""
 
 
+_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A reference to an object the executor keeps for later requests (a trained model).
+
+    The token is 32 random hex digits drawn by the executor; the object never leaves it.
+    """
+
+    token: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.token, str) or not _TOKEN.fullmatch(self.token):
+            raise FrameError("a handle's token must be 32 lowercase hex digits")
+
+    def __repr__(self) -> str:
+        return f"<handle {self.token[:8]}>"
+
+
 def dtype_name(dtype: torch.dtype) -> str:
     """The protocol's name of a dtype (``float32``); unknown dtypes are a FrameError."""
     try:
@@ -117,6 +140,8 @@ def encode_value(value: Any, tensors: dict[str, torch.Tensor], meta: dict[str, A
         return {"$float": repr(value)}
     if isinstance(value, torch.dtype):
         return {"$dtype": dtype_name(value)}
+    if isinstance(value, Handle):
+        return {"$h": value.token}
     if isinstance(value, torch.Size):
         return {"$tuple": [int(v) for v in value]}
     if isinstance(value, tuple):
@@ -188,6 +213,8 @@ def decode_value(obj: Any, tensors: dict[str, torch.Tensor], *, _depth: int = 0,
     if tag == "$gen" and isinstance(payload, list) and len(payload) == 2 \
             and type(payload[0]) is int and isinstance(payload[1], str):
         return GeneratorSpec(payload[0], payload[1])
+    if tag == "$h" and isinstance(payload, str):
+        return Handle(payload)  # a FrameError unless 32 hex digits
     raise FrameError(f"unknown tag {tag!r}")
 
 

@@ -4,12 +4,18 @@
 sandboxed executor and returns a CallResult of plain tensors. A call that does not produce an
 answer raises a StudentFailure (not implemented, missing, raised, timed out, crashed,
 forbidden), which the plugin turns into the test's status.
+
+``keep=True`` leaves the value in the executor and returns a ``Handle`` to it instead
+(``student.call("train_classifier", x, y, generator(0), keep=True).value``); a handle passed
+as an argument stands for the kept object there, and ``student.method(h, "forward", x)``
+calls one of its methods. Handles die with the executor: one made before a restart, or not
+by this submission's executor, fails the test that uses it (HandleError).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,17 +26,21 @@ from grader.compare import Mismatch
 from grader.errors import (
     ExecutorCrash,
     ForbiddenCall,
+    HandleError,
     MalformedReply,
     MissingName,
     NotImplementedByStudent,
     StudentException,
     StudentFailure,
 )
+from grader.scoring import Award
 
 if TYPE_CHECKING:
     from grader.plugin import SubmissionRun
 
-__all__ = ["CallResult", "ModuleResult", "Student"]
+__all__ = ["CallResult", "Handle", "ModuleResult", "Student", "generator"]
+
+Handle = protocol.Handle
 
 
 @dataclass
@@ -65,17 +75,21 @@ class ModuleResult:
         return self.tensor_meta.get(id(tensor))
 
 
-def _encode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
+def _encode(value: Any, tensors: dict[str, torch.Tensor],
+            check: Callable[[Handle], None] = lambda h: None) -> Any:
+    """A request's value tree as JSON; ``check`` vets each handle before it is sent."""
     if isinstance(value, torch.Generator):
         raise TypeError("pass a seed with grader.proxy.generator(seed), not a torch.Generator")
     if isinstance(value, _GeneratorArg):
         return {"$gen": [value.seed, "same"]}
+    if isinstance(value, Handle):
+        check(value)
     if isinstance(value, list):  # generators may sit inside the args list / kwargs dict
-        return [_encode(v, tensors) for v in value]
+        return [_encode(v, tensors, check) for v in value]
     if isinstance(value, tuple) and not isinstance(value, torch.Size):
-        return {"$tuple": [_encode(v, tensors) for v in value]}
+        return {"$tuple": [_encode(v, tensors, check) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"$dict": {k: _encode(v, tensors) for k, v in value.items()}}
+        return {"$dict": {k: _encode(v, tensors, check) for k, v in value.items()}}
     return protocol.encode_value(value, tensors, {})
 
 
@@ -92,11 +106,13 @@ def generator(seed: int) -> Any:
 class Student:
     """The submission as seen by one test."""
 
-    def __init__(self, run: SubmissionRun, *, part: str, seed: int, hidden: bool) -> None:
+    def __init__(self, run: SubmissionRun, *, part: str, seed: int, hidden: bool,
+                 test_id: str = "") -> None:
         self._run = run
         self.part = part
         self.seed = seed
         self.hidden = hidden
+        self.test_id = test_id
         self.device = run.settings.device
 
     def device_for(self, dtype: torch.dtype | None) -> str:
@@ -108,6 +124,11 @@ class Student:
         if dtype == "float64" or any(t.dtype == torch.float64 for t in tensors.values()):
             return self.device_for(torch.float64)
         return self.device
+
+    @property
+    def request_timeout_s(self) -> float:
+        """The deadline of this test's requests (its part's own where the manifest sets one)."""
+        return self._run.timeout_for(self.part)
 
     def _preflight(self, name: str) -> None:
         run = self._run
@@ -130,7 +151,7 @@ class Student:
         self._preflight(name)
         header = {"op": op, "name": name, "seed": self.seed, "device": device or self.device,
                   "forbidden": list(self._run.forbidden_patterns(self.part)), **body}
-        reply, out = self._run.request(header, tensors, label=name)
+        reply, out = self._run.request(header, tensors, label=name, part=self.part)
         if not reply.get("ok"):
             raise self._failure(name, reply.get("error") or {})
         used = reply.get("forbidden_used") or []
@@ -156,6 +177,9 @@ class Student:
         if kind == "state_dict":
             return Mismatch("state_dict", f"load_state_dict on `{name}` failed: "
                                           f"{err.get('message')}")
+        if kind == "handle":
+            return HandleError(f"`{name}` was given a handle the executor does not know: "
+                               f"{err.get('message')}")
         if kind == "reply":
             return MalformedReply(f"`{name}` returned something that cannot be sent back: "
                                   f"{err.get('type')}: {err.get('message')}")
@@ -172,36 +196,74 @@ class Student:
 
     def call(self, name: str, *args: Any, grad: bool = False, upstream: Any = None,
              return_inputs: bool = False, grad_wrt: Sequence[int | str] | None = None,
-             **kwargs: Any) -> CallResult:
-        """Call the student's function ``name`` in the executor.
+             keep: bool = False, **kwargs: Any) -> CallResult:
+        """Call the student's function ``name`` in the executor (``keep``: see the module).
 
         With ``grad``, every floating input requires grad, or only those ``grad_wrt`` names:
         positions of ``args`` and names of ``kwargs`` (a buffer such as a running mean is an
         input, not a leaf to differentiate).
         """
-        tensors: dict[str, torch.Tensor] = {}
-        body: dict[str, Any] = {"args": _encode(list(args), tensors),
-                                "kwargs": _encode(dict(kwargs), tensors),
-                                "grad": grad, "return_inputs": return_inputs}
+        extra: dict[str, Any] = {"return_inputs": return_inputs}
         if grad_wrt is not None:
-            body["grad_wrt"] = _grad_paths(grad_wrt, len(args), kwargs)
-        if upstream is not None:
-            body["upstream"] = _encode(upstream, tensors)
-        device = self._device_of(tensors)
-        reply, out = self._send("call", name, body, tensors, device)
-        return _call_result(reply, out, device)
+            extra["grad_wrt"] = _grad_paths(grad_wrt, len(args), kwargs)
+        return self._invoke("call", name, args, kwargs, grad=grad, upstream=upstream,
+                            keep=keep, extra=extra)
 
     def harness(self, name: str, *args: Any, grad: bool = False, upstream: Any = None,
-                **kwargs: Any) -> CallResult:
+                keep: bool = False, **kwargs: Any) -> CallResult:
         """Call ``name`` from the homework's public harness with the student's module first."""
+        return self._invoke("harness", name, args, kwargs, grad=grad, upstream=upstream,
+                            keep=keep)
+
+    def method(self, handle: Handle, name: str, *args: Any, grad: bool = False,
+               upstream: Any = None, keep: bool = False, **kwargs: Any) -> CallResult:
+        """Call the method ``name`` of the object ``handle`` stands for, in the executor."""
+        if not isinstance(handle, Handle):
+            raise TypeError(f"student.method needs a Handle (got {type(handle).__name__})")
         tensors: dict[str, torch.Tensor] = {}
-        body: dict[str, Any] = {"args": _encode(list(args), tensors),
-                                "kwargs": _encode(dict(kwargs), tensors), "grad": grad}
+        extra = {"handle": _encode(handle, tensors, self._check_handle)}
+        return self._invoke("method", name, args, kwargs, grad=grad, upstream=upstream,
+                            keep=keep, extra=extra, tensors=tensors)
+
+    def _invoke(self, op: str, name: str, args: Sequence[Any], kwargs: Mapping[str, Any], *,
+                grad: bool, upstream: Any, keep: bool, extra: Mapping[str, Any] | None = None,
+                tensors: dict[str, torch.Tensor] | None = None) -> CallResult:
+        tensors = {} if tensors is None else tensors
+        check = self._check_handle
+        body: dict[str, Any] = {"args": _encode(list(args), tensors, check),
+                                "kwargs": _encode(dict(kwargs), tensors, check),
+                                "grad": grad, "keep": keep, **(extra or {})}
         if upstream is not None:
-            body["upstream"] = _encode(upstream, tensors)
+            body["upstream"] = _encode(upstream, tensors, check)
         device = self._device_of(tensors)
-        reply, out = self._send("harness", name, body, tensors, device)
-        return _call_result(reply, out, device)
+        reply, out = self._send(op, name, body, tensors, device)
+        result = _call_result(reply, out, device)
+        if keep:
+            self._register(name, result.value, out)
+        return result
+
+    def _register(self, name: str, value: Any, out: dict[str, torch.Tensor]) -> None:
+        """Note a handle the executor answered a ``keep`` request with: valid until it restarts."""
+        if not isinstance(value, Handle) or out:
+            raise MalformedReply(f"`{name}` was asked to keep its result in the executor, but "
+                                 "the reply held no handle")
+        self._run.handles[value.token] = (self._run.executor.restarts, name)
+
+    def _check_handle(self, handle: Handle) -> None:
+        """Refuse a handle this submission's executor did not make, or made before a restart."""
+        made = self._run.handles.get(handle.token)
+        if made is None:
+            raise HandleError(f"{handle!r} was not made by this submission's executor; refused")
+        restarts, origin = made
+        if restarts != self._run.executor.restarts:
+            raise HandleError(f"the object `{origin}` returned is gone: the executor was "
+                              "restarted after an earlier failure (a timeout or a crash), and "
+                              "the objects kept in it died with it")
+
+    def award(self, credit: float, message: str, **details: Any) -> None:
+        """Grade this test by an outcome: it earns ``credit`` (0 to 1) of its points and shows
+        ``message`` and ``details`` (to students too, for hidden tests as well: no inputs)."""
+        self._run.awards[self.test_id] = Award(float(credit), message, dict(details))
 
     def module(self, name: str, *init_args: Any, init_kwargs: Mapping[str, Any] | None = None,
                state_dict: Mapping[str, torch.Tensor] | None = None,

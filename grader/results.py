@@ -47,6 +47,9 @@ class TestResult:
     message: str = ""
     duration_s: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+    credit: float | None = None
+    """The share of ``max_points`` a test that did not pass still earned (an outcome in a
+    lower tier); None for an all-or-nothing test."""
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,12 @@ class SubmissionResult:
             candidates = [t for t in tests if t.status == status and status != "passed"]
             failing = next((t for t in candidates if t.visibility == "public"),
                            candidates[0] if candidates else None)
+            # A passed part says what it reached when a test reports it (an accuracy).
+            said = next((t.message for t in tests if t.message), "")
             out.append(PartResult(
                 name=name, points=round(sum(t.points for t in tests), 4),
                 max_points=round(sum(t.max_points for t in tests), 4), status=status,
-                message=failing.message if failing else "",
+                message=failing.message if failing else said,
                 passed=sum(t.status == "passed" for t in tests), total=len(tests)))
         return out
 

@@ -1,16 +1,42 @@
 """Points: each part's points are split over its tests by weight; a test earns its share
-only when it passes. Shares are not rounded, so a part's tests sum to its points; totals are
-rounded to 4 decimals. Pure functions, no I/O."""
+only when it passes, or the credit it was awarded (an outcome-graded test: half its share for
+an accuracy in the lower tier). Shares are not rounded, so a part's tests sum to its points;
+totals are rounded to 4 decimals. Pure functions, no I/O."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from grader.course import Homework
 from grader.results import TestResult
 
-__all__ = ["score_tests", "total"]
+__all__ = ["Award", "score_tests", "tiered", "total"]
+
+
+@dataclass(frozen=True)
+class Award:
+    """A test's verdict on an outcome (the accuracy a training run reached): the share of the
+    test's points it earns, and the message and numbers shown with it, to students too."""
+
+    credit: float
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.credit <= 1.0:
+            raise ValueError(f"an award's credit must be between 0 and 1 (got {self.credit!r})")
+
+
+def tiered(value: float, tiers: Sequence[tuple[float, float]]) -> float:
+    """The credit of ``value`` under ``tiers`` (``(threshold, credit)`` pairs, best first):
+    the credit of the first threshold it reaches, else 0. ``((0.95, 1.0), (0.90, 0.5))``
+    gives full credit at 0.95 and above, half from 0.90."""
+    for threshold, credit in tiers:
+        if value >= threshold:
+            return credit
+    return 0.0
 
 
 def score_tests(homework: Homework, order: Sequence[tuple[str, str, str, float]],
@@ -30,7 +56,7 @@ def score_tests(homework: Homework, order: Sequence[tuple[str, str, str, float]]
         result = outcomes.get(test_id) or TestResult(
             id=test_id, part=part, visibility=visibility, points=0.0, max_points=0.0,
             status="error", stage="internal", message="the test produced no result")
-        earned = share if result.status == "passed" else 0.0
+        earned = share if result.status == "passed" else share * (result.credit or 0.0)
         # unrounded: a part's shares sum to its points (rounding each lost up to 5e-7 a test)
         scored.append(replace(result, points=earned, max_points=share))
     return tuple(scored)

@@ -35,7 +35,7 @@ def test_hard_coded_cuda_on_a_cpu_machine_says_so():
 
 @needs_cuda
 @pytest.mark.cuda
-@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4", "hw5"])
+@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4", "hw5", "hw6"])
 def test_solutions_score_full_marks_on_cuda(hw):
     if not (ROOT / "solutions" / hw).is_dir():
         pytest.skip(f"{hw} is not in this course")

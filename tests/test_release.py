@@ -184,3 +184,29 @@ def test_bundle_installs_and_checks_in_a_fresh_venv(bundle, tmp_path):
         assert f"{pending} hidden test" in out and "at grading time" in out
     for name in _hidden_names(ROOT, HW):
         assert name not in out
+
+
+def test_hw6_bundle_ships_the_training_split_and_not_the_test_split(tmp_path):
+    files = set(release(["hw6"], tmp_path / "student-hw6", course=ROOT).files)
+    assert "assignments/hw6/data/digits_train.safetensors" in files
+    assert "reference_tests/hw6/harness.py" in files
+    assert not any("digits_test" in f or "make_digits" in f or "/hidden/" in f for f in files)
+
+
+def test_the_digits_splits_are_disjoint_and_cover_the_data_set():
+    import json
+
+    from safetensors import safe_open
+
+    rows = {}
+    for split, path in (("train", ROOT / "assignments/hw6/data/digits_train.safetensors"),
+                        ("test", ROOT / "reference_tests/hw6/hidden/data/digits_test.safetensors")):
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata()
+            images, labels = f.get_tensor("images"), f.get_tensor("labels")
+        assert meta["split"] == split and meta["license"] == "CC BY 4.0"
+        rows[split] = json.loads(meta["indices"])
+        assert images.shape == (len(rows[split]), 1, 8, 8) and labels.shape == (len(rows[split]),)
+        assert int(images.max()) == 16 and set(labels.tolist()) == set(range(10))
+    assert len(rows["test"]) == 360 and not set(rows["train"]) & set(rows["test"])
+    assert sorted(rows["train"] + rows["test"]) == list(range(1797))

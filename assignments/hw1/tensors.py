@@ -1,4 +1,4 @@
-"""hw1: tensors, broadcasting, gather.
+"""hw1: tensors, broadcasting, gather, scatter and dimension transforms.
 
 Fill in every function below; each one is a graded part. Run ``grade check hw1`` after each
 function to see which parts are right and how the others differ from PyTorch.
@@ -142,5 +142,56 @@ def vector_norm(x: torch.Tensor, p: float, dim: int | None = None,
         ``vector_norm(torch.tensor([3., -4.]), 1)`` is ``tensor(7.)``.
     Forbidden: ``torch.norm``, ``torch.linalg.*norm``, ``Tensor.norm``,
     ``torch.functional.norm``.
+    """
+    raise NotImplementedError
+
+
+def one_hot(target: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One-hot rows: ``out[i, target[i]] = 1`` and every other entry 0, with ``scatter_``.
+
+    Make a zero matrix ``[N, num_classes]`` and write ones into it with
+    ``Tensor.scatter_(dim, index, value)`` along dim 1, the index being ``target`` shaped
+    ``[N, 1]`` (the notes' ``scatter``, 5.5).
+
+    Args:
+        target: ``[N]``, int64 class indices (N may be 0).
+        num_classes: the number of columns, ``>= 1``.
+    Returns:
+        ``[N, num_classes]``, float32 (whatever the dtype of ``target``), on ``target``'s
+        device. Values are compared exactly.
+    Raises:
+        ``ValueError`` when a target is outside ``[0, num_classes)``; the message names the
+        bad value (say ``-1`` or ``10``). Check all targets at once, without a Python loop.
+    Example:
+        ``one_hot(torch.tensor([2, 0]), 3)`` is ``tensor([[0., 0., 1.], [1., 0., 0.]])``.
+    Forbidden: ``F.one_hot``.
+    """
+    raise NotImplementedError
+
+
+def to_patches(x: torch.Tensor, p: int) -> torch.Tensor:
+    """Cut each image into non-overlapping ``p x p`` patches, one flattened patch per row.
+
+    The patches are numbered row-major over the patch grid (left to right, then top to
+    bottom), and each patch is flattened in the order ``[C, p, p]``: channel first, then the
+    patch's rows, then its columns. So for a patch grid of ``H/p`` rows and ``W/p`` columns,
+    ``out[n, i * (W // p) + j]`` is ``x[n, :, i*p:(i+1)*p, j*p:(j+1)*p].reshape(-1)``.
+    Use only ``view`` / ``reshape`` and ``permute`` (the notes' dimension transforms, 4.4):
+    split ``H`` into ``(H/p, p)`` and ``W`` into ``(W/p, p)``, move the grid dimensions in
+    front of the patch dimensions, and merge.
+
+    Args:
+        x: ``[N, C, H, W]``, float32 or float64; ``H`` and ``W`` divisible by ``p``.
+        p: the patch size, ``>= 1``.
+    Returns:
+        ``[N, (H/p) * (W/p), C * p * p]``, the input's dtype. Values and gradients are
+        checked.
+    Raises:
+        ``ValueError`` when ``H`` or ``W`` is not divisible by ``p``.
+    Example:
+        For ``x = torch.arange(16.).view(1, 1, 4, 4)`` and ``p = 2`` the first row is
+        ``tensor([0., 1., 4., 5.])`` (the top-left patch) and the second ``[2., 3., 6., 7.]``.
+    Forbidden: ``F.unfold``, ``Tensor.unfold``, ``F.pixel_unshuffle`` (and ``nn.Unfold``,
+    ``nn.PixelUnshuffle``).
     """
     raise NotImplementedError

@@ -1,13 +1,16 @@
-"""The requests an executor answers: call a function, run a module, call a harness helper.
+"""The requests an executor answers: call a function, run a module, call a harness helper,
+call a method of a kept object.
 
 Each op takes a RequestContext and returns the body of the reply (value trees with tensors,
 which the caller encodes). Inputs arrive on the CPU and are moved to the request's device;
-everything goes back to the CPU when encoded.
+everything goes back to the CPU when encoded. A request with ``keep`` keeps its value here
+and answers with a handle to it; a handle among later inputs stands for the kept object.
 """
 
 from __future__ import annotations
 
 import inspect
+import secrets
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,9 +73,35 @@ class RequestContext:
 _MISSING = object()
 
 
+class _Kept:
+    """Objects kept for the judge, by unguessable token. The table lives in this process
+    only: a restarted executor starts empty, so its handles die with it."""
+
+    def __init__(self) -> None:
+        self._objects: dict[str, Any] = {}
+
+    def put(self, obj: Any) -> protocol.Handle:
+        token = secrets.token_hex(16)
+        self._objects[token] = obj
+        return protocol.Handle(token)
+
+    def get(self, handle: protocol.Handle) -> Any:
+        obj = self._objects.get(handle.token, _MISSING)
+        if obj is _MISSING:
+            raise _StudentError({"kind": "handle", "type": "LookupError",
+                                 "message": f"this executor keeps no object for {handle!r}",
+                                 "frames": []})
+        return obj
+
+
+KEPT = _Kept()
+
+
 def _to_device(value: Any, device: str) -> Any:
     if isinstance(value, torch.Tensor):
         return value.to(device) if device != "cpu" else value
+    if isinstance(value, protocol.Handle):
+        return KEPT.get(value)
     if isinstance(value, protocol.GeneratorSpec):
         gen = torch.Generator(device=device if value.device == "same" else value.device)
         gen.manual_seed(value.seed)
@@ -182,6 +211,8 @@ def _run_callable(ctx: RequestContext, fn: Any, name: str, args: list[Any],
         _bind_check(fn, name, args, kwargs)
     with ctx.recording().active():
         value = fn(*args, **kwargs)
+    if ctx.header.get("keep"):
+        return {"value": KEPT.put(value)}  # the object stays here; the judge gets its handle
     body: dict[str, Any] = {"value": value}
     if want_grad:
         grads, reason = _backward(value, ctx.decode("upstream"), leaves, ctx.filenames)
@@ -200,6 +231,23 @@ def op_harness(ctx: RequestContext) -> dict[str, Any]:
     fn = getattr(ctx.harness, name)
     args = [ctx.module, *ctx.decode("args", [])]
     return _run_callable(ctx, fn, name, args, dict(ctx.decode("kwargs", {})), check_bind=False)
+
+
+def op_method(ctx: RequestContext) -> dict[str, Any]:
+    """Call a method of a kept object (``forward`` of a trained model)."""
+    name = str(ctx.header["name"])
+    obj = ctx.decode("handle")
+    if not name.isidentifier() or (name.startswith("_") and name != "__call__"):
+        raise _StudentError({"kind": "protocol", "type": "ValueError",
+                             "message": f"{name!r} is not a public method name", "frames": []})
+    fn = getattr(obj, name, None)
+    if not callable(fn):
+        raise _StudentError({"kind": "missing", "type": "AttributeError",
+                             "message": f"the {type(obj).__name__} has no method `{name}`",
+                             "frames": []})
+    args = list(ctx.decode("args", []))
+    kwargs = dict(ctx.decode("kwargs", {}))
+    return _run_callable(ctx, fn, name, args, kwargs)
 
 
 def op_module(ctx: RequestContext) -> dict[str, Any]:
@@ -272,4 +320,5 @@ OPS: dict[str, Callable[[RequestContext], dict[str, Any]]] = {
     "call": op_call,
     "module": op_module,
     "harness": op_harness,
+    "method": op_method,
 }

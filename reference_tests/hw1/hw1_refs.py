@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 
 from grader.compare import Mismatch
 from grader.errors import StudentException
@@ -148,4 +150,83 @@ def norm_hint(p: float):
         if got is not None and want and abs(got - want ** p) <= 1e-3 * abs(want ** p):
             return "the p-norm is (sum |x|^p) ** (1/p): take the 1/p root"
         return None
+    return hint
+
+
+# -- one_hot and to_patches -------------------------------------------------------------------
+
+def one_hot(target: torch.Tensor, num_classes: int) -> torch.Tensor:
+    return F.one_hot(target, num_classes).to(torch.float32)
+
+
+def to_patches(x: torch.Tensor, p: int) -> torch.Tensor:
+    # F.unfold lists each block channel-major ([C, p, p]), blocks row-major over the grid
+    return F.unfold(x, kernel_size=p, stride=p).transpose(1, 2)
+
+
+def one_hot_hint(m: Mismatch) -> str | None:
+    if m.stage == "dtype":
+        return "one_hot returns float32 whatever the target's dtype: make the zeros with " \
+               "dtype=torch.float32"
+    if m.stage in ("values", "shape"):
+        return "scatter ones along dim 1 of a [N, num_classes] zero matrix, at index " \
+               "target.view(-1, 1)"
+    return None
+
+
+def check_one_hot_rejects(student: Any, target: torch.Tensor, num_classes: int,
+                          bad: int) -> None:
+    """``one_hot(target, num_classes)`` raises ValueError whose message names ``bad``."""
+    why = f"target {bad} is outside [0, {num_classes})"
+    try:
+        result = student.call("one_hot", target, num_classes)
+    except StudentException as exc:
+        if "`one_hot` raised ValueError" not in exc.message:
+            raised = exc.message.split(":", 1)[0].removeprefix("`one_hot` ")
+            raise Mismatch("values", f"`one_hot` {raised}, expected ValueError ({why}); "
+                                     "hint: check the targets before scattering",
+                           public_message=f"`one_hot` {raised}, expected ValueError (a target "
+                                          "out of range); hint: check the targets before "
+                                          "scattering") from None
+        if not re.search(rf"(?<![\w.]){re.escape(str(bad))}(?![\w.])", exc.message):
+            raise Mismatch("values", f"`one_hot` raised ValueError, but its message does not "
+                                     f"name the bad target {bad}: {exc.message}",
+                           public_message="`one_hot` raised ValueError, but its message does "
+                                          "not name the bad target value") from None
+        return
+    raise Mismatch("values", f"`one_hot` returned {_show(result.value)} instead of raising "
+                             f"ValueError ({why})",
+                   public_message="`one_hot` returned instead of raising ValueError (a target "
+                                  "out of range)")
+
+
+def _patch_layouts(x: torch.Tensor, p: int) -> dict[str, torch.Tensor]:
+    """The wrong layouts students produce, each with the hint that names the mistake."""
+    n, c, h, w = x.shape
+    split = x.reshape(n, c, h // p, p, w // p, p)
+    size = (n, (h // p) * (w // p), c * p * p)
+    return {
+        "flatten each patch as [C, p, p] (channels first), not [p, p, C]":
+            split.permute(0, 2, 4, 3, 5, 1).reshape(size),
+        "number the patches row-major over the grid (out[n, i * (W/p) + j] for grid row i, "
+        "column j), not column by column": split.permute(0, 4, 2, 1, 3, 5).reshape(size),
+        "a reshape alone mixes pixels of different patches: split H and W, permute the grid "
+        "dimensions in front of the patch dimensions, then merge": x.reshape(size),
+    }
+
+
+def patches_hint(x: torch.Tensor, p: int):
+    """A hint for to_patches that names the layout the student's value matches, read off
+    the worst mismatching element (its index and value)."""
+    generic = "view x as [N, C, H/p, p, W/p, p], permute to [N, H/p, W/p, C, p, p], reshape"
+
+    def hint(m: Mismatch) -> str | None:
+        if m.stage != "values" or "index" not in m.details or "got" not in m.details:
+            return generic if m.stage in ("values", "shape") else None
+        index, got = tuple(m.details["index"]), m.details["got"]
+        for text, layout in _patch_layouts(x.detach().to(torch.float64), p).items():
+            if layout.dim() == len(index) and float(layout[index]) == got:
+                return text
+        return generic
+
     return hint
