@@ -32,6 +32,8 @@ WRONG: dict[str, dict[tuple[str, str], str | None]] = {
             ("avg_pool2d", "stride"): "1", ("batch_norm", "momentum"): "0.9",
             ("batch_norm", "eps"): "1e-3", ("BatchNorm2d", "eps"): "1e-3",
             ("BatchNorm2d", "momentum"): "0.9", ("ResBlock", "stride"): "2"},
+    "hw6": {("LeNet5", "in_channels"): "1", ("LeNet5", "num_classes"): "100",
+            ("early_stop", "min_delta"): "0.5"},
 }
 
 

@@ -160,8 +160,8 @@ def test_a_bad_part_time_limit_is_a_config_error(tmp_path, value):
     text = COURSE_TOML.replace("request_timeout_s = 1 }", f"request_timeout_s = {value!r} }}"
                                .replace("'", '"').replace("True", "true"))
     (tmp_path / "course.toml").write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"course.toml: hwo.nap.request_timeout_s must be a "
-                                          r"number of seconds > 0"):
+    with pytest.raises(ConfigError, match=r"course.toml: hw.hwo.parts.nap.request_timeout_s must "
+                                          r"be a number of seconds > 0"):
         load_course(tmp_path)
 
 

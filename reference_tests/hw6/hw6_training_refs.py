@@ -48,12 +48,15 @@ def early_stop(val_losses: Sequence[float], patience: int,
 
 
 def check_early_stop(student: Student, losses: Sequence[float], patience: int,
-                     min_delta: float = 0.0) -> None:
+                     min_delta: float | None = None) -> None:
     """The student's ``early_stop`` equals the reference exactly, with a hint that names the
-    mistake whose answer it gave."""
+    mistake whose answer it gave. Without ``min_delta`` the call leaves it out: the default
+    (0) is part of the contract."""
     losses = [float(v) for v in losses]
+    given = {} if min_delta is None else {"min_delta": min_delta}
+    min_delta = 0.0 if min_delta is None else min_delta
     want = early_stop(losses, patience, min_delta)
-    got = student.call("early_stop", losses, patience, min_delta=min_delta).value
+    got = student.call("early_stop", losses, patience, **given).value
     label = f"early_stop(<{len(losses)} losses>, patience={patience}, min_delta={min_delta:g})"
     if not isinstance(got, tuple) or len(got) != 2 or \
             any(isinstance(v, bool) or not isinstance(v, int) for v in got):
