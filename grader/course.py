@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ConfigError, UsageError
+from grader.forbidden_rules import check_pattern
 
 __all__ = ["MANIFEST", "Course", "Homework", "Part", "find_course", "load_course"]
 
@@ -131,9 +132,22 @@ def _part(hw_id: str, name: str, raw: Any, hw_forbidden: tuple[str, ...]) -> Par
     points = raw["points"]
     if not isinstance(points, (int, float)) or points < 0:
         raise ConfigError(f"{MANIFEST}: {hw_id}.{name}.points must be a number >= 0 (got {points!r})")
-    forbidden = tuple(raw.get("forbidden", ())) + hw_forbidden
+    forbidden = _forbidden(f"[hw.{hw_id}.parts] {name}", raw.get("forbidden", ())) + hw_forbidden
     return Part(name=name, points=float(points), kind=str(raw.get("kind", "function")),
                 forbidden=forbidden)
+
+
+def _forbidden(where: str, raw: Any) -> tuple[str, ...]:
+    """A forbidden list of the manifest, each pattern checked (see grader.forbidden_rules)."""
+    if not isinstance(raw, (list, tuple)):
+        raise ConfigError(f"{MANIFEST}: {where}: `forbidden` must be a list of patterns "
+                          f"(got {raw!r})")
+    for pattern in raw:
+        why = check_pattern(pattern)
+        if why:
+            raise ConfigError(f"{MANIFEST}: {where}: forbidden pattern {why}; see "
+                              "docs/authoring.md, 'Forbidden APIs'")
+    return tuple(raw)
 
 
 def load_course(root: Path | None = None) -> Course:
@@ -151,7 +165,7 @@ def load_course(root: Path | None = None) -> Course:
     for hw_id, raw in data.get("hw", {}).items():
         if "file" not in raw or "parts" not in raw:
             raise ConfigError(f"{path}: [hw.{hw_id}] needs `file` and a [hw.{hw_id}.parts] table")
-        hw_forbidden = tuple(raw.get("forbidden", ()))
+        hw_forbidden = _forbidden(f"[hw.{hw_id}]", raw.get("forbidden", ()))
         parts = tuple(_part(hw_id, n, p, hw_forbidden) for n, p in raw["parts"].items())
         homeworks[hw_id] = Homework(id=hw_id, title=str(raw.get("title", hw_id)), file=raw["file"],
                                     parts=parts, root=root, forbidden=hw_forbidden,

@@ -56,7 +56,10 @@ class SubmissionRun:
         self.internal_errors: list[str] = []  # tracebacks of broken tests, for instructors
         self.started = time.perf_counter()
         patterns = {p.name: list(p.forbidden) for p in homework.parts}
-        self.forbidden_in_source = scan_forbidden(prepared.source, patterns)
+        self.warnings = tuple(
+            f"{part}: line {hit.line} names {hit.name}, which is forbidden in this part (the "
+            "part scores 0 if the code runs it)"
+            for part, hits in scan_forbidden(prepared.source, patterns).items() for hit in hits)
 
     def forbidden_patterns(self, part: str) -> tuple[str, ...]:
         return next((p.forbidden for p in self.homework.parts if p.name == part), ())
