@@ -21,13 +21,14 @@ import torch.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PSEUDO", "RECORDER_OFF", "Rules", "check_pattern", "describe_hit", "kind_of",
-           "match", "split_rules"]
+__all__ = ["PSEUDO", "RECORDER_OFF", "Rules", "check_pattern", "describe_hit", "glob",
+           "kind_of", "match", "split_rules"]
 
 PSEUDO = {
     "autograd.backward": "runs the autograd engine (a backward pass)",
@@ -70,12 +71,38 @@ def check_pattern(pattern: Any) -> str | None:
         return (f"{pattern!r} is not a dotted name (expected a Python name such as "
                 "'torch.nn.functional.softmax', an ATen operator such as 'aten._softmax', or "
                 f"one of {', '.join(sorted(PSEUDO))})")
-    if kind_of(pattern) == "autograd" and not any(fnmatch.fnmatchcase(p, pattern) for p in PSEUDO):
+    if kind_of(pattern) == "autograd" and not any(map(glob(pattern), PSEUDO)):
         return (f"{pattern!r} names no autograd pseudo-operator (expected one of "
                 f"{', '.join(sorted(PSEUDO))} or 'autograd.*')")
     if kind_of(pattern) == "aten" and pattern.count(".") > 2:
         return f"{pattern!r} is not an operator name (expected 'aten.NAME' or 'aten.NAME.OVERLOAD')"
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def glob(pattern: str) -> Callable[[str], bool]:
+    """A matcher for one shell pattern. Patterns with only ``*`` wildcards match by string
+    methods: ``fnmatch`` compiles a regular expression per pattern, a millisecond each in
+    a freshly forked executor, which pays it again for every list."""
+    if any(c in pattern for c in "?[]"):
+        return lambda name: fnmatch.fnmatchcase(name, pattern)
+    if "*" not in pattern:
+        return pattern.__eq__
+    first, *middle, last = pattern.split("*")
+
+    def matches(name: str) -> bool:
+        if len(name) < len(first) + len(last) or not name.startswith(first) \
+                or not name.endswith(last):
+            return False
+        at, end = len(first), len(name) - len(last)
+        for part in middle:
+            at = name.find(part, at, end)
+            if at < 0:
+                return False
+            at += len(part)
+        return True
+
+    return matches
 
 
 def split_rules(patterns: Iterable[str]) -> Rules:
@@ -88,7 +115,7 @@ def split_rules(patterns: Iterable[str]) -> Rules:
         if kind == "aten":
             aten.append(pattern)
         elif kind == "autograd":
-            pseudo.update(p for p in PSEUDO if fnmatch.fnmatchcase(p, pattern))
+            pseudo.update(p for p in PSEUDO if glob(pattern)(p))
         else:
             python.append(pattern)
     return Rules(python=tuple(python), aten=tuple(aten), pseudo=frozenset(pseudo))
@@ -98,9 +125,9 @@ def match(names: Iterable[str], patterns: Iterable[str]) -> str | None:
     """The first of ``patterns`` that one of ``names`` matches, or None."""
     names = tuple(names)
     for pattern in patterns:
-        for name in names:
-            if fnmatch.fnmatchcase(name, pattern):
-                return pattern
+        matches = glob(pattern)
+        if any(matches(name) for name in names):
+            return pattern
     return None
 
 

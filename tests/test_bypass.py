@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course import load_course
@@ -52,10 +53,10 @@ def _case(path: Path) -> Case:
 CASES = [_case(p) for p in sorted(BYPASS.glob("*.py"))]
 
 
-def _grade(hw: str, paths: list[Path]) -> list[Any]:
+def _grade(hw: str, paths: list[Path], **overrides: Any) -> list[Any]:
     course = load_course(ROOT)
     homework = course.homework(hw)
-    settings = homework_settings(course, homework, {})
+    settings = homework_settings(course, homework, overrides)
     prepared = [prepare_submission(p, homework) for p in paths]
     with open_template(homework, settings) as template:
         return [r for r, _ in grade_prepared(homework, settings, template, prepared,
@@ -102,3 +103,18 @@ def test_the_route_loses_its_whole_part(graded, case):
     others = [(t.id, t.status, t.message) for t in result.tests
               if t.part != case.part and t.status != "passed"]
     assert not others, "only the bypassing part may lose points"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(),
+                    reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4", "hw5"])
+def test_the_routes_lose_their_parts_on_cuda_too(hw):
+    cases = [c for c in CASES if c.hw == hw]
+    for case, result in zip(cases, _grade(hw, [c.path for c in cases], device="cuda"),
+                            strict=True):
+        parts = {p.name: p for p in result.parts()}
+        assert parts[case.part].status == "forbidden", (case.path.name, parts[case.part].message)
+        assert f"line {case.line} " in parts[case.part].message
+        assert all(p.status == "passed" for n, p in parts.items() if n != case.part), \
+            case.path.name

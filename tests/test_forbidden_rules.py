@@ -102,3 +102,19 @@ def test_the_repository_course_lists_are_valid():
     course = load_course(Path(__file__).resolve().parent.parent)
     lists = [p.forbidden for hw in course.homeworks.values() for p in hw.parts if p.forbidden]
     assert lists and all(check_pattern(p) is None for patterns in lists for p in patterns)
+
+
+def test_glob_agrees_with_fnmatch_on_many_names():
+    import fnmatch
+    import random
+
+    from grader.forbidden_rules import glob
+
+    rng = random.Random(12)
+    patterns = ["aten.*_backward*", "aten.*softmax*", "aten.norm", "a*b*a", "*", "**", "x*x",
+                "aten.linalg_*norm", "ab*ba", "*pool*", "torch.nn.*Pool*", "a?b", "[ab]*"]
+    names = ["aten.threshold_backward", "aten._softmax", "aten.norm.Scalar", "aba", "ab", "x",
+             "xx", "torch.nn.MaxPool2d", "aten.linalg_vector_norm", ""] + [
+        "".join(rng.choice("abx_.Ptn") for _ in range(rng.randint(0, 8))) for _ in range(2000)]
+    assert [(p, n) for p in patterns for n in names
+            if glob(p)(n) != fnmatch.fnmatchcase(n, p)] == []

@@ -241,3 +241,27 @@ def test_operators_reached_lists_what_an_api_runs():
     assert operators_reached(F.softmin, torch.randn(3, 4), -1) == ["aten.neg", "aten._softmax"]
     assert "aten.convolution" in operators_reached(F.conv3d, torch.randn(1, 1, 1, 4, 4),
                                                    torch.randn(1, 1, 1, 3, 3))
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
+                                reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+
+
+@needs_cuda
+@pytest.mark.cuda
+def test_the_engine_on_cudas_device_threads_is_recorded_with_the_students_line():
+    def through_grad():
+        leaf = torch.randn(4, device="cuda", requires_grad=True)
+        return torch.autograd.grad(torch.tanh(leaf).sum(), leaf)  # cuda-grad-line
+
+    hits, _ = record(["autograd.backward", "aten.*_backward*"], through_grad)
+    assert {h["rule"] for h in hits} >= {"autograd.backward", "aten.tanh_backward"}
+    assert {h["line"] for h in hits} == {line_of("# cuda-grad-line")}
+
+
+@needs_cuda
+@pytest.mark.cuda
+def test_kernels_that_differ_by_device_are_both_in_the_course_lists():
+    x = torch.randn(4, 4, device="cuda")
+    assert "aten.native_dropout" in operators_reached(F.dropout, x, 0.5)
+    assert "aten.bernoulli_" in operators_reached(F.dropout, x.cpu(), 0.5)

@@ -22,7 +22,6 @@ the line of the student's file; the judge words the message (``grader.forbidden_
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import importlib
 import inspect
@@ -31,7 +30,7 @@ import sys
 import threading
 import types
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -39,7 +38,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
 from grader import forbidden_rules
-from grader.forbidden_rules import RECORDER_OFF, Rules
+from grader.forbidden_rules import PSEUDO, RECORDER_OFF, Rules
 
 __all__ = ["Recording", "operators_reached"]
 
@@ -51,6 +50,7 @@ _key_excluded = torch._C._dispatch_tls_is_dispatch_key_excluded
 _PYTHON_KEY = torch._C.DispatchKey.Python
 _tf_all_disabled = torch._C._is_torch_function_all_disabled
 _FORWARD_AD_OP = "aten._has_same_storage_numel"
+_COVERED_BY_PSEUDO = ("torch.autograd", "torch.func")
 _DUAL_FUNCS = (torch._make_dual, torch._unpack_dual)
 # Frames of the recorder and of torch's mode plumbing are never the "call" a student made;
 # those of torch's decorators are skipped to reach the function they wrap.
@@ -62,19 +62,25 @@ _WRAPPERS = tuple(os.path.join(_TORCH_DIR, *path.split("/")) for path in
 
 
 def _resolve(name: str) -> Any:
-    """The object a dotted name refers to, or None."""
+    """The object a dotted name refers to, or None: looked up from the modules already
+    imported (a failed import searches the file system, slow inside the sandbox)."""
     parts = name.split(".")
-    for cut in range(len(parts), 0, -1):
+    cut = next((c for c in range(len(parts), 0, -1) if ".".join(parts[:c]) in sys.modules), 0)
+    obj: Any = sys.modules[".".join(parts[:cut])] if cut else None
+    if obj is None:
         try:
-            obj: Any = importlib.import_module(".".join(parts[:cut]))
+            obj, cut = importlib.import_module(parts[0]), 1
         except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr, None)
-            if obj is None:
+            return None
+    for i in range(cut, len(parts)):
+        nxt = getattr(obj, parts[i], None)
+        if nxt is None:
+            try:
+                nxt = importlib.import_module(".".join(parts[:i + 1]))
+            except ImportError:
                 return None
-        return obj
-    return None
+        obj = nxt
+    return obj
 
 
 def _expand(name: str) -> list[tuple[str, Any]]:
@@ -94,7 +100,8 @@ def _expand(name: str) -> list[tuple[str, Any]]:
                  and (a in public if public is not None
                       else str(getattr(getattr(owner, a), "__module__", "")).startswith(head))]
     else:
-        attrs = [a for a in dir(owner) if fnmatch.fnmatchcase(a, last)]
+        matches = forbidden_rules.glob(last)
+        attrs = [a for a in dir(owner) if matches(a)]
     return [(f"{head}.{a}", getattr(owner, a)) for a in attrs if a not in _GRAD_MODE]
 
 
@@ -105,23 +112,36 @@ def _sees_torch_function(func: types.FunctionType) -> bool:
 
 class _Targets:
     """Forbidden Python names resolved: torch functions by id, module prefixes, classes, and
-    the code objects of pure-Python functions the torch-function mode cannot see."""
+    the code objects of pure-Python functions the torch-function mode cannot see.
 
-    def __init__(self, names: Sequence[str]) -> None:
+    With every autograd pseudo-operator in the list, the pure-Python functions of
+    ``torch.autograd`` and ``torch.func`` are left to them (whatever those functions compute
+    runs the engine, dual tensors or a transform): the profile hook that would watch them costs
+    tens of microseconds per call of the student's, in every derivative part.
+    """
+
+    def __init__(self, names: Sequence[str], pseudo_all: bool = False) -> None:
         self.by_id: dict[int, str] = {}
-        self.prefixes: list[str] = []
+        self.prefixes: list[str] = []  # modules whose torch functions are forbidden
+        self.python_prefixes: list[str] = []  # ... and whose Python frames are
         self.classes: list[tuple[type, str]] = []
         self.codes: dict[types.CodeType, str] = {}
         for name in names:
             head, _, last = name.rpartition(".")
+            covered = pseudo_all and (head in _COVERED_BY_PSEUDO or
+                                      head.startswith(tuple(m + "." for m in _COVERED_BY_PSEUDO)))
             if last == "*":
                 self.prefixes.append(head)
+                if not covered:
+                    self.python_prefixes.append(head)
                 if head == "torch.optim":
                     self.classes.append((torch.optim.Optimizer, name))
+            if covered and last == "*":
+                continue  # its torch functions match by module; its Python is left to them
             for full, obj in _expand(name):
-                self._add(obj, full, wildcard=last == "*")
+                self._add(obj, full, wildcard=last == "*", watch=not covered)
 
-    def _add(self, obj: Any, name: str, *, wildcard: bool) -> None:
+    def _add(self, obj: Any, name: str, *, wildcard: bool, watch: bool = True) -> None:
         if isinstance(obj, type):
             if not wildcard:
                 self.classes.append((obj, name))
@@ -129,7 +149,7 @@ class _Targets:
             return
         else:
             self.by_id.setdefault(id(obj), name)
-            if inspect.isfunction(obj) and not _sees_torch_function(obj):
+            if watch and inspect.isfunction(obj) and not _sees_torch_function(obj):
                 self.codes.setdefault(obj.__code__, name)
 
     def match(self, func: Any) -> str | None:
@@ -147,25 +167,25 @@ class _Targets:
         """The forbidden name of a pure-Python function's frame, or None."""
         code = frame.f_code
         hit = self.codes.get(code)
-        if hit or not self.prefixes:
+        if hit or not self.python_prefixes:
             return hit
         module = str(frame.f_globals.get("__name__", ""))
         if module.endswith(".grad_mode") or code.co_qualname.split(".")[0] in _GRAD_MODE:
             return None
-        for prefix in self.prefixes:
+        for prefix in self.python_prefixes:
             if module == prefix or module.startswith(prefix + "."):
                 return f"{module}.{code.co_qualname}"
         return None
 
     @property
     def watches_python(self) -> bool:
-        return bool(self.codes or self.prefixes)
+        return bool(self.codes or self.python_prefixes)
 
 
 @functools.lru_cache(maxsize=64)
-def _targets(names: tuple[str, ...]) -> _Targets:
+def _targets(names: tuple[str, ...], pseudo_all: bool) -> _Targets:
     """Resolved targets, once per forbidden list (resolving imports costs milliseconds)."""
-    return _Targets(names)
+    return _Targets(names, pseudo_all)
 
 
 @functools.cache
@@ -209,27 +229,27 @@ def public_name(func: Any) -> str:
     return f"{module}.{qualname.removeprefix('_VariableFunctionsClass.')}"
 
 
-_OP_NAMES: dict[Any, tuple[str, str]] = {}
-
-
-def _op_names(func: Any) -> tuple[str, ...]:
-    """``("aten.NAME", "aten.NAME.OVERLOAD")`` of an operator (one name for a packet)."""
-    names = _OP_NAMES.get(func)
-    if names is None:
-        if isinstance(func, torch._ops.OpOverloadPacket):
-            packet = func._qualified_op_name.replace("::", ".")
-            names = (packet, packet)
-        else:
-            packet = func._schema.name.replace("::", ".")
-            names = (packet, f"{packet}.{func._overloadname}")
-        _OP_NAMES[func] = names
-    return names
+def _op_names(func: Any) -> tuple[str, str]:
+    """``("aten.NAME", "aten.NAME.OVERLOAD")`` of an operator (twice the name for a packet)."""
+    if isinstance(func, torch._ops.OpOverloadPacket):
+        packet = func._qualified_op_name.replace("::", ".")
+        return packet, packet
+    packet = func._schema.name.replace("::", ".")
+    return packet, f"{packet}.{func._overloadname}"
 
 
 @functools.lru_cache(maxsize=64)
-def _op_rules(patterns: tuple[str, ...], forward_ad: bool) -> dict[Any, str | None]:
-    """Operator -> the rule it hits (or None), filled as operators are first seen: matching
-    an operator's names against a list costs microseconds, so it is done once per list."""
+def _split(patterns: tuple[str, ...]) -> Rules:
+    return forbidden_rules.split_rules(patterns)
+
+
+@functools.lru_cache(maxsize=64)
+def _op_rules(patterns: tuple[str, ...], forward_ad: bool,
+              ) -> dict[int, tuple[Any, str | None, Callable[..., Any]]]:
+    """id(operator) -> (the operator, the rule it hits or None), filled as operators are
+    first seen: matching names against a list costs microseconds, so it is done once per
+    list, and keyed by id since an OpOverload hashes in Python. Operators live as long as
+    torch, and each entry keeps its own alive, so no id is reused."""
     return {}
 
 
@@ -244,14 +264,16 @@ class Recording:
     request; ``active()`` wraps each window: construction, each forward, a call)."""
 
     def __init__(self, patterns: Sequence[str], filename: str) -> None:
-        self.rules: Rules = forbidden_rules.split_rules(patterns)
+        self.rules: Rules = _split(tuple(patterns))
         self.filename = filename
         self.used: list[dict[str, Any]] = []
         self.current: Any = None  # the outermost torch function running, while one runs
-        self.targets = _targets(self.rules.python) if self.rules.python else None
+        self.targets = _targets(self.rules.python, self.rules.pseudo == frozenset(PSEUDO)) \
+            if self.rules.python else None
         self.used_rules: set[str] = set()
-        self._ops_seen: set[Any] = set()
-        self._op_rule = _op_rules(self.rules.aten, "autograd.forward_ad" in self.rules.pseudo)
+        self.op_rule = _op_rules(self.rules.aten, "autograd.forward_ad" in self.rules.pseudo)
+        self._modes: tuple[_CallMode, _OpMode] | None = None
+        self._inits: list[tuple[type, Any, Any]] | None = None
         self._thread = threading.get_ident()
 
     # -- hits ---------------------------------------------------------------------------------
@@ -287,18 +309,20 @@ class Recording:
             frame = frame.f_back
         return None, None
 
-    def check_op(self, func: Any) -> None:
-        """Record an operator if the list forbids it (decided once per operator)."""
-        if func in self._op_rule:
-            rule = self._op_rule[func]
-        else:
+    def op_entry(self, func: Any) -> tuple[Any, str | None, Callable[..., Any]]:
+        """(the operator, the rule it hits or None, what to call to run it), decided once per
+        operator and list. An OpOverload runs through its C++ handle, one Python call less."""
+        entry = self.op_rule.get(id(func))
+        if entry is None:
             names = _op_names(func)
             rule = names[0] if forbidden_rules.match(names, self.rules.aten) else None
             if names[0] == _FORWARD_AD_OP and "autograd.forward_ad" in self.rules.pseudo:
                 rule = "autograd.forward_ad"
-            self._op_rule[func] = rule
-        if rule:
-            self.hit(rule, public_name(self.current) if self.current is not None else None)
+            entry = self.op_rule[id(func)] = (func, rule, getattr(func, "_op", func))
+        return entry
+
+    def op_hit(self, rule: str) -> None:
+        self.hit(rule, public_name(self.current) if self.current is not None else None)
 
     # -- the window ---------------------------------------------------------------------------
     @contextmanager
@@ -308,16 +332,20 @@ class Recording:
             yield
             return
         self._thread = threading.get_ident()
-        with ExitStack() as stack:
-            if self.targets is not None:
-                stack.enter_context(_constructions(self, self.targets.classes))
-            calls, ops = _CallMode(self), _OpMode(self)
-            stack.enter_context(calls)
-            stack.enter_context(ops)
-            stack.callback(self._check_stacks, calls, ops)
-            if self.targets is not None and self.targets.watches_python:
-                stack.enter_context(_profiled(self, self.targets))
-            yield
+        if self._modes is None:  # made once per request, entered for each window
+            self._modes = (_CallMode(self), _OpMode(self))
+            self._inits = _recording_inits(self, self.targets.classes if self.targets else [])
+        calls, ops = self._modes
+        watch = self.targets is not None and self.targets.watches_python
+        with _constructions(self._inits or []), calls, ops:
+            try:
+                if watch:
+                    with _profiled(self, self.targets):  # type: ignore[arg-type]
+                        yield
+                else:
+                    yield
+            finally:
+                self._check_stacks(calls, ops)
 
     def _check_stacks(self, calls: TorchFunctionMode, ops: TorchDispatchMode) -> None:
         """Our modes must still be on top when the window closes: a submission that popped
@@ -347,11 +375,13 @@ class _CallMode(TorchFunctionMode):
             if name:
                 rec.hit(name, name)
         if rec.rules.aten and isinstance(func, _OP_TYPES):
-            rec.current = func
-            rec.check_op(func)
+            rule = rec.op_entry(func)[1]
+            if rule:
+                rec.current = func
+                rec.op_hit(rule)
         if self.functorch and _functorch_active():
             rec.hit("autograd.functorch", _transform_name())
-        if self.forward_ad and func in _DUAL_FUNCS:
+        if self.forward_ad and (func is _DUAL_FUNCS[0] or func is _DUAL_FUNCS[1]):
             rec.hit("autograd.forward_ad", public_name(func))
         if _key_excluded(_PYTHON_KEY):
             rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
@@ -371,41 +401,53 @@ class _OpMode(TorchDispatchMode):
         self.engine = "autograd.backward" in rec.rules.pseudo
         self.engine_seen = False
 
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        """No dynamo guard around the handler: it would import torch._dynamo (a second) in
+        every executor, and wrap each operator in another call."""
+        return False
+
     def __torch_dispatch__(self, func: Any, types_: Any, args: Any = (), kwargs: Any = None) -> Any:
         rec = self.rec
-        if func not in rec._ops_seen:
-            rec._ops_seen.add(func)
-            rec.check_op(func)
+        entry = rec.op_rule.get(id(func)) or rec.op_entry(func)
+        if entry[1]:
+            rec.op_hit(entry[1])
         if self.engine and not self.engine_seen and _graph_task_id() != -1:
             self.engine_seen = True
-            current = rec.current
-            rec.hit("autograd.backward", public_name(current) if current is not None else None)
+            rec.op_hit("autograd.backward")
         if _tf_all_disabled():
             rec.hit(RECORDER_OFF, "torch._C.DisableTorchFunction")
-        return func(*args, **(kwargs or {}))
+        return entry[2](*args, **(kwargs or {}))
+
+
+def _recording_inits(rec: Recording, classes: list[tuple[type, str]],
+                     ) -> list[tuple[type, Any, Any]]:
+    """(class, its own __init__ or None, the recording __init__) for each forbidden class."""
+    out = []
+    for cls, name in classes:
+        parent_init = next(base.__dict__["__init__"] for base in cls.__mro__
+                           if "__init__" in base.__dict__)
+        out.append((cls, cls.__dict__.get("__init__", None),
+                    _recording_init(rec, name, parent_init)))
+    return out
 
 
 @contextmanager
-def _constructions(rec: Recording, classes: list[tuple[type, str]]) -> Iterator[None]:
+def _constructions(inits: list[tuple[type, Any, Any]]) -> Iterator[None]:
     """Record constructions of forbidden classes (and their subclasses) in the block."""
-    saved: list[tuple[type, Any]] = []
-    for cls, name in classes:
-        saved.append((cls, cls.__dict__.get("__init__", None)))
-        cls.__init__ = _recording_init(rec, cls, name)  # type: ignore[misc]
+    for cls, _, recording in inits:
+        cls.__init__ = recording  # type: ignore[misc]
     try:
         yield
     finally:
-        for cls, original in saved:
+        for cls, original, _ in inits:
             if original is None:
                 delattr(cls, "__init__")
             else:
                 cls.__init__ = original  # type: ignore[misc]
 
 
-def _recording_init(rec: Recording, cls: type, name: str) -> Callable[..., None]:
-    parent_init = next(base.__dict__["__init__"] for base in cls.__mro__
-                       if "__init__" in base.__dict__)
-
+def _recording_init(rec: Recording, name: str, parent_init: Any) -> Callable[..., None]:
     def __init__(obj: Any, *args: Any, **kwargs: Any) -> None:
         label = name if not name.endswith(".*") else f"{name[:-2]}.{type(obj).__name__}"
         rec.hit(label, label)
@@ -443,7 +485,7 @@ def _profiled(rec: Recording, targets: _Targets) -> Iterator[None]:
     finally:
         if sys.getprofile() is not profile:
             rec.hit(RECORDER_OFF, "sys.setprofile")
-        sys.setprofile(previous)
+        sys.setprofile(previous if callable(previous) else None)
 
 
 def operators_reached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[str]:
@@ -457,3 +499,29 @@ def operators_reached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list
     with rec.active():
         fn(*args, **kwargs)
     return [str(hit["rule"]) for hit in rec.used]
+
+
+def _warm_up() -> None:
+    """Windows on tiny tensors at import: the template imports this module before it forks,
+    so each executor starts with the first-use costs of the modes, and of the operators most
+    homework runs (torch registers each operator for Python dispatch at its first visit),
+    paid once."""
+    leaf = torch.ones(2, 2, requires_grad=True)
+    rec = Recording(["aten.*_backward*", "autograd.*", "torch.nn.functional.softmax",
+                     "torch.broadcast_shapes"], filename=__file__)
+    with rec.active():
+        torch.autograd.grad((torch.sigmoid(leaf) * 2).sum(), leaf)
+        x = leaf.detach()
+        for fn in (torch.tanh, torch.exp, torch.log, torch.abs, torch.sqrt, torch.relu,
+                   torch.sign, torch.clone, torch.neg, torch.rsqrt, torch.zeros_like,
+                   torch.ones_like):
+            fn(x)
+        for red in (torch.sum, torch.mean, torch.amax, torch.logsumexp, torch.var):
+            red(x, 0, keepdim=True)
+        ((x - 1) * 2 / 3 + x ** 2, x @ x, x.T, x.reshape(4), x.unsqueeze(0), x.expand(3, 2, 2),
+         x.gather(1, torch.zeros(2, 1, dtype=torch.long)), torch.stack([x, x]), torch.cat([x, x]),
+         torch.where(x > 0, x, -x), x.to(torch.float64), torch.einsum("ij,jk->ik", x, x), x[0])
+        torch.nn.functional.softmax(x, 0)
+
+
+_warm_up()
