@@ -23,8 +23,6 @@ the line of the student's file; the judge words the message (``grader.forbidden_
 from __future__ import annotations
 
 import functools
-import importlib
-import inspect
 import os
 import sys
 import threading
@@ -38,11 +36,11 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
 from grader import forbidden_rules
+from grader.executor.pynames import Targets, known_name, public_name, targets
 from grader.forbidden_rules import PSEUDO, RECORDER_OFF, Rules
 
 __all__ = ["Recording", "operators_reached"]
 
-_GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
 _OP_TYPES = (torch._ops.OpOverload, torch._ops.OpOverloadPacket)
 _graph_task_id = torch._C._current_graph_task_id
 _functorch_active = torch._C._are_functorch_transforms_active
@@ -50,7 +48,6 @@ _key_excluded = torch._C._dispatch_tls_is_dispatch_key_excluded
 _PYTHON_KEY = torch._C.DispatchKey.Python
 _tf_all_disabled = torch._C._is_torch_function_all_disabled
 _FORWARD_AD_OP = "aten._has_same_storage_numel"
-_COVERED_BY_PSEUDO = ("torch.autograd", "torch.func")
 _DUAL_FUNCS = (torch._make_dual, torch._unpack_dual)
 # Frames of the recorder and of torch's mode plumbing are never the "call" a student made;
 # those of torch's decorators are skipped to reach the function they wrap.
@@ -59,174 +56,6 @@ _PLUMBING = (__file__, torch.overrides.__file__, torch._ops.__file__,
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _WRAPPERS = tuple(os.path.join(_TORCH_DIR, *path.split("/")) for path in
                   ("_compile.py", "_dynamo/eval_frame.py", "utils/_contextlib.py"))
-
-
-def _resolve(name: str) -> Any:
-    """The object a dotted name refers to, or None: looked up from the modules already
-    imported (a failed import searches the file system, slow inside the sandbox)."""
-    parts = name.split(".")
-    cut = next((c for c in range(len(parts), 0, -1) if ".".join(parts[:c]) in sys.modules), 0)
-    obj: Any = sys.modules[".".join(parts[:cut])] if cut else None
-    if obj is None:
-        try:
-            obj, cut = importlib.import_module(parts[0]), 1
-        except ImportError:
-            return None
-    for i in range(cut, len(parts)):
-        nxt = getattr(obj, parts[i], None)
-        if nxt is None:
-            try:
-                nxt = importlib.import_module(".".join(parts[:i + 1]))
-            except ImportError:
-                return None
-        obj = nxt
-    return obj
-
-
-def _expand(name: str) -> list[tuple[str, Any]]:
-    """``(name, object)`` for a dotted name, or for each attribute a wildcard in its last part
-    matches (``torch.nn.functional.*pool*``). ``MODULE.*`` stands for the module's own public
-    names (its ``__all__``, else what it defines), not what it imported from elsewhere."""
-    head, _, last = name.rpartition(".")
-    if not any(c in last for c in "*?["):
-        obj = _resolve(name)
-        return [(name, obj)] if obj is not None else []
-    owner = _resolve(head)
-    if owner is None:
-        return []
-    if last == "*" and isinstance(owner, types.ModuleType):
-        public = getattr(owner, "__all__", None)
-        attrs = [a for a in dir(owner) if not a.startswith("_")
-                 and (a in public if public is not None
-                      else str(getattr(getattr(owner, a), "__module__", "")).startswith(head))]
-    else:
-        matches = forbidden_rules.glob(last)
-        attrs = [a for a in dir(owner) if matches(a)]
-    return [(f"{head}.{a}", getattr(owner, a)) for a in attrs if a not in _GRAD_MODE]
-
-
-def _sees_torch_function(func: types.FunctionType) -> bool:
-    """Whether a Python function hands its calls to torch-function modes (F.softmax does)."""
-    return "handle_torch_function" in func.__code__.co_names
-
-
-class _Targets:
-    """Forbidden Python names resolved: torch functions by id, module prefixes, classes, and
-    the code objects of pure-Python functions the torch-function mode cannot see.
-
-    With every autograd pseudo-operator in the list, the pure-Python functions of
-    ``torch.autograd`` and ``torch.func`` are left to them (whatever those functions compute
-    runs the engine, dual tensors or a transform): the profile hook that would watch them costs
-    tens of microseconds per call of the student's, in every derivative part.
-    """
-
-    def __init__(self, names: Sequence[str], pseudo_all: bool = False) -> None:
-        self.by_id: dict[int, str] = {}
-        self.prefixes: list[str] = []  # modules whose torch functions are forbidden
-        self.python_prefixes: list[str] = []  # ... and whose Python frames are
-        self.classes: list[tuple[type, str]] = []
-        self.codes: dict[types.CodeType, str] = {}
-        for name in names:
-            head, _, last = name.rpartition(".")
-            covered = pseudo_all and (head in _COVERED_BY_PSEUDO or
-                                      head.startswith(tuple(m + "." for m in _COVERED_BY_PSEUDO)))
-            if last == "*":
-                self.prefixes.append(head)
-                if not covered:
-                    self.python_prefixes.append(head)
-                if head == "torch.optim":
-                    self.classes.append((torch.optim.Optimizer, name))
-            if covered and last == "*":
-                continue  # its torch functions match by module; its Python is left to them
-            for full, obj in _expand(name):
-                self._add(obj, full, wildcard=last == "*", watch=not covered)
-
-    def _add(self, obj: Any, name: str, *, wildcard: bool, watch: bool = True) -> None:
-        if isinstance(obj, type):
-            if not wildcard:
-                self.classes.append((obj, name))
-        elif isinstance(obj, types.ModuleType):
-            return
-        else:
-            self.by_id.setdefault(id(obj), name)
-            if watch and inspect.isfunction(obj) and not _sees_torch_function(obj):
-                self.codes.setdefault(obj.__code__, name)
-
-    def match(self, func: Any) -> str | None:
-        """The forbidden name of a torch function, or None."""
-        hit = self.by_id.get(id(func))
-        if hit:
-            return hit
-        module = getattr(func, "__module__", None) or ""
-        for prefix in self.prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                return f"{module}.{getattr(func, '__name__', '?')}"
-        return None
-
-    def python_frame(self, frame: types.FrameType) -> str | None:
-        """The forbidden name of a pure-Python function's frame, or None."""
-        code = frame.f_code
-        hit = self.codes.get(code)
-        if hit or not self.python_prefixes:
-            return hit
-        module = str(frame.f_globals.get("__name__", ""))
-        if module.endswith(".grad_mode") or code.co_qualname.split(".")[0] in _GRAD_MODE:
-            return None
-        for prefix in self.python_prefixes:
-            if module == prefix or module.startswith(prefix + "."):
-                return f"{module}.{code.co_qualname}"
-        return None
-
-    @property
-    def watches_python(self) -> bool:
-        return bool(self.codes or self.python_prefixes)
-
-
-@functools.lru_cache(maxsize=64)
-def _targets(names: tuple[str, ...], pseudo_all: bool) -> _Targets:
-    """Resolved targets, once per forbidden list (resolving imports costs milliseconds)."""
-    return _Targets(names, pseudo_all)
-
-
-@functools.cache
-def _public_names() -> dict[int, tuple[Any, str]]:
-    """The public dotted name of torch's callables and their code, by id (built at the first
-    hit only; each entry keeps its object alive, so that no id is reused)."""
-    names: dict[int, tuple[Any, str]] = {}
-    for space in ("torch.nn.functional", "torch.Tensor", "torch", "torch.linalg", "torch.special",
-                  "torch.fft", "torch.autograd", "torch.autograd.functional",
-                  "torch.autograd.forward_ad", "torch.func", "torch.nn"):
-        owner = _resolve(space)
-        for attr in dir(owner):
-            obj = getattr(owner, attr, None)
-            if callable(obj) and not attr.startswith("__"):
-                names.setdefault(id(obj), (obj, f"{space}.{attr}"))
-                code = getattr(obj, "__code__", None)
-                if code is not None:
-                    names.setdefault(id(code), (code, f"{space}.{attr}"))
-    return names
-
-
-def _known_name(obj: Any) -> str | None:
-    entry = _public_names().get(id(obj))
-    return entry[1] if entry is not None and entry[0] is obj else None
-
-
-def public_name(func: Any) -> str:
-    """How a student would have written a torch callable: ``torch.nn.functional.softmin``,
-    ``torch.Tensor.softmax``, ``torch._softmax``, ``torch.ops.aten._softmax``."""
-    known = _known_name(func)
-    if known:
-        return known
-    if isinstance(func, torch._ops.OpOverload):
-        return f"torch.ops.{func._schema.name.replace('::', '.')}.{func._overloadname}"
-    if isinstance(func, torch._ops.OpOverloadPacket):
-        return f"torch.ops.{func._qualified_op_name.replace('::', '.')}"
-    module = getattr(func, "__module__", None) or "torch"
-    qualname = str(getattr(func, "__qualname__", getattr(func, "__name__", repr(func))))
-    if qualname.startswith("TensorBase."):
-        return f"torch.Tensor.{qualname.removeprefix('TensorBase.')}"
-    return f"{module}.{qualname.removeprefix('_VariableFunctionsClass.')}"
 
 
 def _op_names(func: Any) -> tuple[str, str]:
@@ -246,10 +75,10 @@ def _split(patterns: tuple[str, ...]) -> Rules:
 @functools.lru_cache(maxsize=64)
 def _op_rules(patterns: tuple[str, ...], forward_ad: bool,
               ) -> dict[int, tuple[Any, str | None, Callable[..., Any]]]:
-    """id(operator) -> (the operator, the rule it hits or None), filled as operators are
-    first seen: matching names against a list costs microseconds, so it is done once per
-    list, and keyed by id since an OpOverload hashes in Python. Operators live as long as
-    torch, and each entry keeps its own alive, so no id is reused."""
+    """id(operator) -> (the operator, the rule it hits or None, its callable), filled as
+    operators are first seen: matching names against a list costs microseconds, so it is done
+    once per list, and keyed by id since an OpOverload hashes in Python. Each entry keeps its
+    operator alive, so no id is reused."""
     return {}
 
 
@@ -268,7 +97,7 @@ class Recording:
         self.filename = filename
         self.used: list[dict[str, Any]] = []
         self.current: Any = None  # the outermost torch function running, while one runs
-        self.targets = _targets(self.rules.python, self.rules.pseudo == frozenset(PSEUDO)) \
+        self.targets = targets(self.rules.python, self.rules.pseudo == frozenset(PSEUDO)) \
             if self.rules.python else None
         self.used_rules: set[str] = set()
         self.op_rule = _op_rules(self.rules.aten, "autograd.forward_ad" in self.rules.pseudo)
@@ -284,7 +113,7 @@ class Recording:
         self.used_rules.add(rule)
         line, callee = self._student_frame()
         if call is None and callee is not None:
-            call = _known_name(callee.f_code) or \
+            call = known_name(callee.f_code) or \
                 f"{callee.f_globals.get('__name__', '?')}.{callee.f_code.co_qualname}"
         self.used.append({"rule": rule, "call": call, "line": line})
 
@@ -457,7 +286,7 @@ def _recording_init(rec: Recording, name: str, parent_init: Any) -> Callable[...
 
 
 @contextmanager
-def _profiled(rec: Recording, targets: _Targets) -> Iterator[None]:
+def _profiled(rec: Recording, targets: Targets) -> Iterator[None]:
     """A profile hook on the pure-Python functions of the list, for the block: a call counts
     when the student's code made it (torch's own calls, such as a lazy import that defines an
     autograd Function, are not the student's)."""
