@@ -39,7 +39,7 @@ from grader import forbidden_rules
 from grader.executor.pynames import Targets, known_name, public_name, targets
 from grader.forbidden_rules import PSEUDO, RECORDER_OFF, Rules
 
-__all__ = ["Recording", "operators_reached"]
+__all__ = ["DERIVATIVE_LIST", "Recording", "operators_reached"]
 
 _OP_TYPES = (torch._ops.OpOverload, torch._ops.OpOverloadPacket)
 _graph_task_id = torch._C._current_graph_task_id
@@ -58,13 +58,23 @@ _WRAPPERS = tuple(os.path.join(_TORCH_DIR, *path.split("/")) for path in
                   ("_compile.py", "_dynamo/eval_frame.py", "utils/_contextlib.py"))
 
 
+_OP_NAMES: dict[int, tuple[Any, tuple[str, str]]] = {}
+
+
 def _op_names(func: Any) -> tuple[str, str]:
-    """``("aten.NAME", "aten.NAME.OVERLOAD")`` of an operator (twice the name for a packet)."""
+    """``("aten.NAME", "aten.NAME.OVERLOAD")`` of an operator (twice the name for a packet),
+    cached by id with the operator kept alive (those the warm-up meets, before the fork)."""
+    entry = _OP_NAMES.get(id(func))
+    if entry is not None:
+        return entry[1]
     if isinstance(func, torch._ops.OpOverloadPacket):
         packet = func._qualified_op_name.replace("::", ".")
-        return packet, packet
-    packet = func._schema.name.replace("::", ".")
-    return packet, f"{packet}.{func._overloadname}"
+        names = (packet, packet)
+    else:
+        packet = func._schema.name.replace("::", ".")
+        names = (packet, f"{packet}.{func._overloadname}")
+    _OP_NAMES[id(func)] = (func, names)
+    return names
 
 
 @functools.lru_cache(maxsize=64)
@@ -93,7 +103,7 @@ class Recording:
     request; ``active()`` wraps each window: construction, each forward, a call)."""
 
     def __init__(self, patterns: Sequence[str], filename: str) -> None:
-        self.rules: Rules = _split(tuple(patterns))
+        self.rules: Rules = _split(tuple(sorted(set(patterns))))  # one cache entry per set
         self.filename = filename
         self.used: list[dict[str, Any]] = []
         self.current: Any = None  # the outermost torch function running, while one runs
@@ -330,27 +340,42 @@ def operators_reached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list
     return [str(hit["rule"]) for hit in rec.used]
 
 
+DERIVATIVE_LIST = ("torch.autograd.*", "torch.Tensor.backward", "torch.func.*",
+                   "aten.*_backward*", "autograd.*")
+"""The list of a part that asks for a derivative, as docs/authoring.md gives it (warmed up)."""
+
+
 def _warm_up() -> None:
     """Windows on tiny tensors at import: the template imports this module before it forks,
-    so each executor starts with the first-use costs of the modes, and of the operators most
-    homework runs (torch registers each operator for Python dispatch at its first visit),
-    paid once."""
+    so each executor starts with the first-use costs of the modes, of the operators most
+    homework runs (torch registers each operator for Python dispatch at its first visit) and
+    of the derivative list paid once."""
     leaf = torch.ones(2, 2, requires_grad=True)
-    rec = Recording(["aten.*_backward*", "autograd.*", "torch.nn.functional.softmax",
-                     "torch.broadcast_shapes"], filename=__file__)
-    with rec.active():
-        torch.autograd.grad((torch.sigmoid(leaf) * 2).sum(), leaf)
-        x = leaf.detach()
-        for fn in (torch.tanh, torch.exp, torch.log, torch.abs, torch.sqrt, torch.relu,
-                   torch.sign, torch.clone, torch.neg, torch.rsqrt, torch.zeros_like,
-                   torch.ones_like):
-            fn(x)
-        for red in (torch.sum, torch.mean, torch.amax, torch.logsumexp, torch.var):
-            red(x, 0, keepdim=True)
-        ((x - 1) * 2 / 3 + x ** 2, x @ x, x.T, x.reshape(4), x.unsqueeze(0), x.expand(3, 2, 2),
-         x.gather(1, torch.zeros(2, 1, dtype=torch.long)), torch.stack([x, x]), torch.cat([x, x]),
-         torch.where(x > 0, x, -x), x.to(torch.float64), torch.einsum("ij,jk->ik", x, x), x[0])
-        torch.nn.functional.softmax(x, 0)
+    for patterns in (DERIVATIVE_LIST, ("aten.*", "autograd.*", "torch.nn.functional.softmax",
+                                       "torch.broadcast_shapes")):
+        rec = Recording(patterns, filename=__file__)
+        with rec.active():
+            _common_operators(leaf)
+
+
+def _common_operators(leaf: torch.Tensor) -> None:
+    """The operators most homework runs, once each, and a backward pass."""
+    x = leaf.detach()
+    index = torch.zeros(2, 1, dtype=torch.long)
+    for fn in (torch.sigmoid, torch.tanh, torch.exp, torch.log, torch.abs, torch.sqrt,
+               torch.relu, torch.sign, torch.clone, torch.neg, torch.rsqrt, torch.zeros_like,
+               torch.ones_like, torch.diag_embed, torch.t, lambda t: 1 - t, lambda t: t ** 2,
+               lambda t: (t - 1) * 2 / 3, lambda t: t @ t, lambda t: t.reshape(4),
+               lambda t: t.unsqueeze(0).expand(3, 2, 2), lambda t: t.gather(1, index),
+               lambda t: torch.stack([t, t]), lambda t: torch.cat([t, t]),
+               lambda t: torch.where(t > 0, t, -t), lambda t: t.to(torch.float64),
+               lambda t: t[0], lambda t: torch.einsum("ij,jk->ik", t, t),
+               lambda t: torch.zeros_like(t).scatter_(1, index, 1.0),
+               lambda t: torch.nn.functional.softmax(t, 0)):
+        fn(x)
+    for reduce in (torch.sum, torch.mean, torch.amax, torch.logsumexp, torch.var):
+        reduce(x, 0, keepdim=True)
+    torch.autograd.grad((torch.sigmoid(leaf) * 2).sum(), leaf)
 
 
 _warm_up()
