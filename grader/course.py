@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import ConfigError, UsageError
+from grader.forbidden_rules import check_pattern
 
 if TYPE_CHECKING:
     from grader.config import Settings
@@ -211,7 +212,7 @@ def _part(path: Path, hw_id: str, name: str, raw: Any, hw_forbidden: tuple[str, 
     kind = raw.get("kind", "function")
     if kind not in _KINDS:
         raise _bad(path, f"{key}.kind", " or ".join(f'"{k}"' for k in _KINDS), kind)
-    forbidden = _strings(path, f"{key}.forbidden", raw.get("forbidden", [])) + hw_forbidden
+    forbidden = _forbidden(path, f"{key}.forbidden", raw.get("forbidden", [])) + hw_forbidden
     timeout = raw.get("request_timeout_s")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
                                 or timeout <= 0):
@@ -236,7 +237,7 @@ def _homework(path: Path, root: Path, hw_id: str, raw: Any,
     parts_raw = _table(path, f"{key}.parts", raw["parts"])
     if not parts_raw:
         raise _bad(path, f"{key}.parts", "a table of at least one part", parts_raw)
-    hw_forbidden = _strings(path, f"{key}.forbidden", raw.get("forbidden", []))
+    hw_forbidden = _forbidden(path, f"{key}.forbidden", raw.get("forbidden", []))
     parts = tuple(_part(path, hw_id, n, p, hw_forbidden) for n, p in parts_raw.items())
     return Homework(id=hw_id, title=title, file=file, parts=parts, root=root,
                     forbidden=hw_forbidden,
@@ -245,6 +246,17 @@ def _homework(path: Path, root: Path, hw_id: str, raw: Any,
                                            raw.get("hidden_tests", 0), integer=True),
                     preload=_strings(path, f"{key}.preload", raw.get("preload", [])),
                     course_settings=course_settings)
+
+
+def _forbidden(path: Path, key: str, raw: Any) -> tuple[str, ...]:
+    """A forbidden list of the manifest, each pattern checked (see grader.forbidden_rules)."""
+    patterns = _strings(path, key, raw)
+    for pattern in patterns:
+        why = check_pattern(pattern)
+        if why:
+            raise ConfigError(f"{path}: {key}: forbidden pattern {why}; see "
+                              "docs/authoring.md, 'Forbidden APIs'")
+    return patterns
 
 
 def load_course(root: Path | None = None) -> Course:

@@ -1,19 +1,37 @@
-"""Finding forbidden APIs in a submission's source (AST, in the judge).
+"""Early warnings of forbidden APIs in a submission's source (AST, in the judge).
+
+The scan only warns: the executor's recorders decide at run time (``grader.executor.recorder``),
+since a name in the source may never run and a route around every name leaves none. A warning
+names a forbidden Python name that the source reaches through its imports and that resolves to
+a real object (``F.softmax`` after ``import torch.nn.functional as F`` is
+``torch.nn.functional.softmax``); a method call alone (``layer.backward(...)``) never warns,
+since the receiver may be the student's own object.
 
 A part's code is its function or class plus every top-level function it calls by name,
-transitively. Names are resolved through the submission's imports, so ``F.softmax`` after
-``import torch.nn.functional as F`` is ``torch.nn.functional.softmax``. Patterns are dotted
-names with shell wildcards (``torch.autograd.*``); ``torch.Tensor.NAME`` patterns match any
-method call ``x.NAME(...)`` on something that is not a module.
+transitively. Patterns are the Python names of the part's list, with shell wildcards
+(``torch.autograd.*``); ATen and autograd patterns are for the run time only.
 """
 
 from __future__ import annotations
 
 import ast
 import fnmatch
+import importlib
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["scan_forbidden"]
+from grader.forbidden_rules import kind_of
+
+__all__ = ["SourceHit", "scan_forbidden"]
+
+
+@dataclass(frozen=True)
+class SourceHit:
+    """A forbidden Python name in a part's source, at a line of the submission."""
+
+    name: str
+    line: int
 
 _GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
 
@@ -98,15 +116,27 @@ def _reachable(start: str, defs: dict[str, ast.AST], walk: _Walks) -> list[ast.A
     return nodes
 
 
+def _resolves(name: str) -> bool:
+    """Whether a dotted name is a real object (imported here, in the trusted judge)."""
+    parts = name.split(".")
+    try:
+        obj: Any = importlib.import_module(parts[0])
+    except ImportError:
+        return False
+    for i, attr in enumerate(parts[1:], start=1):
+        nxt = getattr(obj, attr, None)
+        if nxt is None:
+            try:
+                nxt = importlib.import_module(".".join(parts[:i + 1]))
+            except ImportError:
+                return False
+        obj = nxt
+    return True
+
+
 def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[str],
-                walk: _Walks) -> list[str]:
-    method_patterns = [p for p in patterns if p.startswith("torch.Tensor.")]
-    hits: list[str] = []
-
-    def add(text: str) -> None:
-        if text not in hits:
-            hits.append(text)
-
+                walk: _Walks) -> list[SourceHit]:
+    hits: list[SourceHit] = []
     for node in nodes:
         # Only whole dotted chains: `torch.autograd` inside `torch.autograd.no_grad` is no hit.
         subs = walk(node)
@@ -114,21 +144,17 @@ def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[st
         for sub in subs:
             if isinstance(sub, (ast.Attribute, ast.Name)) and id(sub) not in inner:
                 name = _dotted(sub, aliases)
-                if name and _matches(name, patterns):
-                    add(name)
-            if (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)
-                    and _dotted(sub.func, aliases) is None):
-                method = f"torch.Tensor.{sub.func.attr}"
-                if _matches(method, method_patterns):
-                    add(f"Tensor.{sub.func.attr}")
-    return hits
+                if name and _matches(name, patterns) and all(h.name != name for h in hits) \
+                        and _resolves(name):
+                    hits.append(SourceHit(name, getattr(sub, "lineno", 0)))
+    return sorted(hits, key=lambda h: (h.line, h.name))
 
 
-def scan_forbidden(source: str, parts: dict[str, list[str]]) -> dict[str, list[str]]:
-    """For each part with forbidden patterns, the forbidden names its code uses.
+def scan_forbidden(source: str, parts: dict[str, list[str]]) -> dict[str, list[SourceHit]]:
+    """For each part with forbidden Python names, those its code reaches through imports.
 
-    ``parts`` maps a part's name to its patterns. A source that does not parse yields nothing
-    here: the syntax error is reported by the loader.
+    ``parts`` maps a part's name to its forbidden list (ATen and autograd patterns are
+    ignored here). A source that does not parse yields nothing: the loader reports it.
     """
     try:
         tree = ast.parse(source)
@@ -138,13 +164,14 @@ def scan_forbidden(source: str, parts: dict[str, list[str]]) -> dict[str, list[s
     walk = _Walks()
     module_aliases = _aliases((n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))),
                               walk)
-    found: dict[str, list[str]] = {}
+    found: dict[str, list[SourceHit]] = {}
     for part, patterns in parts.items():
-        if not patterns or part not in defs:
+        python = [p for p in patterns if kind_of(p) == "python"]
+        if not python or part not in defs:
             continue
         nodes = _reachable(part, defs, walk)
         aliases = {**module_aliases, **_aliases(nodes, walk)}
-        hits = _scan_nodes(nodes, aliases, list(patterns), walk)
+        hits = _scan_nodes(nodes, aliases, python, walk)
         if hits:
             found[part] = hits
     return found

@@ -135,13 +135,15 @@ STATE = _value(_tagged("$dict", _map(TENSOR)))
 FRAME = _record({"file": STR, "line": _optional(INT), "name": STR, "code": STR})
 ERROR = _record({"kind": STR, "type": STR, "message": STR, "frames": _list(FRAME)},
                 {"stage": STR})
+FORBIDDEN_HIT = _record({"rule": STR, "call": _optional(STR), "line": _optional(INT)})
 META = _record({"type": STR, "device": STR, "requires_grad": BOOL, "has_history": BOOL,
                 "stride": _list(INT), "dtype": STR})
 STEP = _tagged("$dict", _record({}, {"output": _value(), "input_grads": GRADS,
                                      "param_grads": GRADS, "grad_note": _optional(STR),
                                      "state_dict": STATE}))
 REPLY = _record({"ok": BOOL}, {
-    "error": ERROR, "forbidden_used": _list(STR), "duration_s": NUMBER, "meta": _map(META),
+    "error": ERROR, "forbidden_used": _list(FORBIDDEN_HIT), "duration_s": NUMBER,
+    "meta": _map(META),
     "value": _value(), "grads": GRADS, "grad_note": _optional(STR), "inputs_after": _value(),
     "steps": _value(_list(STEP)), "state_dict": STATE, "initial_state": STATE,
     "state_meta": _map(_record({"shape": _list(INT), "dtype": STR}))})

@@ -62,6 +62,10 @@ class SubmissionRun:
         self.awards: dict[str, Award] = {}
         self.part_timeouts = {p.name: p.request_timeout_s for p in homework.parts
                               if p.request_timeout_s is not None}
+        self.warnings = tuple(
+            f"{part}: line {hit.line} names {hit.name}, which is forbidden in this part (the "
+            "part scores 0 if the code runs it)"
+            for part, hits in scan_forbidden(prepared.source, patterns).items() for hit in hits)
 
     def forbidden_patterns(self, part: str) -> tuple[str, ...]:
         return next((p.forbidden for p in self.homework.parts if p.name == part), ())

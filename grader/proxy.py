@@ -34,6 +34,7 @@ from grader.errors import (
     StudentFailure,
 )
 from grader.scoring import Award
+from grader.forbidden_rules import describe_hit, kind_of
 
 if TYPE_CHECKING:
     from grader.plugin import SubmissionRun
@@ -141,10 +142,6 @@ class Student:
                 raise MissingName(f"defining `{name}` raised {err['type']}: {err['message']} "
                                   f"(line {err.get('lineno')})",
                                   public_message=f"defining `{name}` raised {err['type']}")
-        used = run.forbidden_in_source.get(self.part)
-        if used:
-            raise ForbiddenCall(f"`{self.part}` uses {', '.join(used)}, which is forbidden "
-                                "in this part")
 
     def _send(self, op: str, name: str, body: dict[str, Any], tensors: dict[str, torch.Tensor],
               device: str | None = None) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -152,12 +149,11 @@ class Student:
         header = {"op": op, "name": name, "seed": self.seed, "device": device or self.device,
                   "forbidden": list(self._run.forbidden_patterns(self.part)), **body}
         reply, out = self._run.request(header, tensors, label=name, part=self.part)
+        used = reply.get("forbidden_used")
+        if used:  # before any error: what raised after a forbidden call still used it
+            raise ForbiddenCall(_forbidden_message(self.part, used))
         if not reply.get("ok"):
             raise self._failure(name, reply.get("error") or {})
-        used = reply.get("forbidden_used") or []
-        if used:
-            raise ForbiddenCall(f"`{name}` called {', '.join(used)}, which is forbidden in "
-                                "this part")
         return reply, out
 
     def _failure(self, name: str, err: dict[str, Any]) -> StudentFailure | Mismatch:
@@ -346,6 +342,19 @@ def _device_hint(message: str, device: str) -> str:
         if needle in message:
             return f"; hint: {hint}"
     return ""
+
+
+def _forbidden_message(part: str, used: Any) -> str:
+    """The message of the executor's forbidden hits: the first operator or autograd hit (it
+    names the call that reached it), else the first Python name."""
+    hits = [h for h in used if isinstance(h, dict)] if isinstance(used, list) else []
+    if not hits:
+        return f"{part}: a forbidden API was used"
+    first = next((h for h in hits if kind_of(str(h.get("rule", ""))) != "python"), hits[0])
+    more = len({str(h.get("call") or h.get("rule")) for h in hits} - {str(first.get("call")),
+                                                                       str(first.get("rule"))})
+    return describe_hit(part, first) + (f" (and {more} more forbidden call{'s' * (more > 1)})"
+                                        if more else "")
 
 
 def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:

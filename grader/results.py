@@ -82,6 +82,8 @@ class SubmissionResult:
     left_out: tuple[str, ...] = ()
     message: str = ""
     hidden_pending: int = 0
+    warnings: tuple[str, ...] = ()
+    """Early warnings from the source (forbidden names it reaches); they cost nothing."""
     schema: str = SCHEMA
     parts_order: tuple[str, ...] = field(default=(), compare=False)
 
@@ -122,6 +124,7 @@ class SubmissionResult:
         data.pop("parts_order")
         data["tests"] = [asdict(t) for t in self.tests]
         data["left_out"] = list(self.left_out)
+        data["warnings"] = list(self.warnings)
         data["parts"] = [asdict(p) for p in self.parts()]
         return json_safe({"schema": data.pop("schema"), **data})  # type: ignore[no-any-return]
 
@@ -134,9 +137,10 @@ class SubmissionResult:
                       for t in data.get("tests", []))
         parts_order = tuple(p["name"] for p in data.get("parts", []))
         keep = {k: v for k, v in data.items()
-                if k in cls.__dataclass_fields__ and k not in ("tests", "left_out", "parts_order")}
+                if k in cls.__dataclass_fields__
+                and k not in ("tests", "left_out", "warnings", "parts_order")}
         return cls(**keep, tests=tests, left_out=tuple(data.get("left_out", [])),
-                   parts_order=parts_order)
+                   warnings=tuple(data.get("warnings", [])), parts_order=parts_order)
 
 
 _NONFINITE = {"Infinity": math.inf, "-Infinity": -math.inf, "NaN": math.nan}

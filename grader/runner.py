@@ -172,7 +172,8 @@ def run_suite(homework: Homework, settings: Settings, template: Launcher,
             score=score, max_score=max_score, status="graded", device=settings.device,
             isolation=ready["isolation"], versions=ready["versions"],
             duration_s=round(time.perf_counter() - run.started, 3), tests=tests,
-            left_out=prepared.left_out, parts_order=tuple(p.name for p in homework.parts),
+            left_out=prepared.left_out, warnings=run.warnings,
+            parts_order=tuple(p.name for p in homework.parts),
             hidden_pending=homework.hidden_pending)
         log = run.executor.log_tail()
         if run.internal_errors:

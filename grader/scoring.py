@@ -1,6 +1,7 @@
 """Points: each part's points are split over its tests by weight; a test earns its share
 only when it passes, or the credit it was awarded (an outcome-graded test: half its share for
-an accuracy in the lower tier). Shares are not rounded, so a part's tests sum to its points;
+an accuracy in the lower tier); a part where a forbidden use was seen earns nothing (every one of
+its tests is marked ``forbidden``). Shares are not rounded, so a part's tests sum to its points;
 totals are rounded to 4 decimals. Pure functions, no I/O."""
 
 from __future__ import annotations
@@ -50,16 +51,32 @@ def score_tests(homework: Homework, order: Sequence[tuple[str, str, str, float]]
     for _, part, _, weight in order:
         weights[part] = weights.get(part, 0.0) + weight
     points = {p.name: p.points for p in homework.parts}
+    forbidden = _forbidden_parts(order, outcomes)
     scored = []
     for test_id, part, visibility, weight in order:
         share = points.get(part, 0.0) * weight / weights[part] if weights[part] else 0.0
         result = outcomes.get(test_id) or TestResult(
             id=test_id, part=part, visibility=visibility, points=0.0, max_points=0.0,
             status="error", stage="internal", message="the test produced no result")
+        if part in forbidden and result.status != "forbidden":
+            result = replace(result, status="forbidden", stage="forbidden",
+                             message=forbidden[part], details={}, credit=None)
         earned = share if result.status == "passed" else share * (result.credit or 0.0)
         # unrounded: a part's shares sum to its points (rounding each lost up to 5e-7 a test)
         scored.append(replace(result, points=earned, max_points=share))
     return tuple(scored)
+
+
+def _forbidden_parts(order: Sequence[tuple[str, str, str, float]],
+                     outcomes: Mapping[str, TestResult]) -> dict[str, str]:
+    """The parts with a forbidden use, each with the message of its first forbidden test (in
+    collection order, so the same submission always gets the same message)."""
+    found: dict[str, str] = {}
+    for test_id, part, _, _ in order:
+        result = outcomes.get(test_id)
+        if result is not None and result.status == "forbidden" and part not in found:
+            found[part] = result.message
+    return found
 
 
 def total(tests: Sequence[TestResult]) -> tuple[float, float]:

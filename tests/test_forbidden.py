@@ -1,20 +1,28 @@
-"""grader.forbidden: the AST scan of forbidden APIs in a submission's source."""
+"""grader.forbidden: the source scan's early warnings of forbidden Python names.
+
+The scan warns only; the executor's recorders decide (tests/test_recorder.py). A warning needs a
+name that the submission's imports resolve to a real torch object; a method name alone never
+warns, since the receiver may be the student's own object.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
-from grader.forbidden import scan_forbidden
+from grader.forbidden import SourceHit, scan_forbidden
 
-AUTOGRAD = ["torch.autograd.*", "torch.Tensor.backward", "torch.func.*"]
-SOFTMAX = ["torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax"]
+AUTOGRAD = ["torch.autograd.*", "torch.Tensor.backward", "torch.func.*", "aten.*_backward*",
+            "autograd.*"]
+SOFTMAX = ["torch.softmax", "torch.nn.functional.softmax", "torch.Tensor.softmax",
+           "aten.*softmax*"]
 
 
 def scan(source: str, **parts: list[str]) -> dict[str, list[str]]:
-    return scan_forbidden(textwrap.dedent(source), parts)
+    return {part: [hit.name for hit in hits]
+            for part, hits in scan_forbidden(textwrap.dedent(source), parts).items()}
 
 
-def test_plain_attribute_call():
+def test_plain_attribute_call_with_its_line():
     src = """
     import torch
     def f(x):
@@ -22,7 +30,8 @@ def test_plain_attribute_call():
     def g(x):
         return x * 2
     """
-    assert scan(src, f=AUTOGRAD, g=AUTOGRAD) == {"f": ["torch.autograd.grad"]}
+    found = scan_forbidden(textwrap.dedent(src), {"f": AUTOGRAD, "g": AUTOGRAD})
+    assert found == {"f": [SourceHit("torch.autograd.grad", 4)]}
 
 
 def test_module_alias():
@@ -56,17 +65,61 @@ def test_import_inside_the_function():
     assert scan(src, f=AUTOGRAD) == {"f": ["torch.func.grad"]}
 
 
-def test_tensor_methods():
+def test_method_names_alone_never_warn():
+    # The notes' layer-object style: methods named forward and backward, no autograd anywhere.
     src = """
     import torch
-    def f(x):
-        y = (x ** 2).sum()
-        y.backward()
-        return x.grad
+    class Layer:
+        def forward(self, x):
+            return torch.sigmoid(x)
+        def backward(self, x, grad):
+            return grad * x * (1 - x)
+    def hidden_delta(o, delta_next, w_next):
+        layer = Layer()
+        return layer.backward(o, delta_next @ w_next.T)
     def s(a):
         return a.softmax(-1)
     """
-    assert scan(src, f=AUTOGRAD, s=SOFTMAX) == {"f": ["Tensor.backward"], "s": ["Tensor.softmax"]}
+    assert scan(src, hidden_delta=AUTOGRAD, s=SOFTMAX) == {}
+
+
+def test_explicit_tensor_method_through_torch_warns():
+    src = """
+    import torch
+    def s(a):
+        return torch.Tensor.softmax(a, -1)
+    """
+    assert scan(src, s=SOFTMAX) == {"s": ["torch.Tensor.softmax"]}
+
+
+def test_names_that_resolve_to_nothing_do_not_warn():
+    src = """
+    import torch
+    def s(a):
+        return torch.nn.functional.softmax_of_my_own(a)
+    """
+    assert scan(src, s=["torch.nn.functional.softmax*"]) == {}
+
+
+def test_a_local_object_shadowing_no_import_does_not_warn():
+    src = """
+    class F:
+        @staticmethod
+        def softmax(a, dim):
+            return a
+    def s(a):
+        return F.softmax(a, -1)
+    """
+    assert scan(src, s=SOFTMAX) == {}
+
+
+def test_aten_and_autograd_patterns_are_ignored_by_the_scan():
+    src = """
+    import torch
+    def f(x):
+        return torch._softmax(x, -1, False)
+    """
+    assert scan(src, f=["aten._softmax", "autograd.*"]) == {}
 
 
 def test_helpers_reached_transitively():
@@ -110,7 +163,7 @@ def test_wildcards():
                  norm=["torch.linalg.*norm", "torch.Tensor.norm"])
     assert {k: sorted(v) for k, v in found.items()} == {
         "pool": ["torch.nn.functional.adaptive_avg_pool2d", "torch.nn.functional.max_pool2d"],
-        "norm": ["Tensor.norm", "torch.linalg.vector_norm"]}
+        "norm": ["torch.linalg.vector_norm"]}
 
 
 def test_bare_module_reference_matches_wildcard():
@@ -136,15 +189,6 @@ def test_grad_mode_context_managers_not_flagged():
             return y
     """
     assert scan(src, f=AUTOGRAD) == {}
-
-
-def test_method_named_like_module_function_on_module_not_flagged():
-    src = """
-    import torch
-    def f(x):
-        return torch.sigmoid(x) * x.sum()
-    """
-    assert scan(src, f=AUTOGRAD + SOFTMAX) == {}
 
 
 def test_parts_without_patterns_or_missing_are_skipped():

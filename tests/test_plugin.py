@@ -11,6 +11,7 @@ import torch  # noqa: F401 - imported before pytester snapshots sys.modules: tor
 import grader.runner  # noqa: F401 - likewise (pytest plugin, checks, compare)
 from grader.api import check_submission
 from grader.errors import ConfigError
+from grader.report import render
 
 COURSE_TOML = """
 [course]
@@ -171,13 +172,29 @@ def test_points_split_by_weight_and_hidden_redacted(course):
 
 
 @pytest.mark.slow
-def test_forbidden_in_source_fails_the_part(course):
+def test_a_forbidden_call_fails_the_whole_part_when_it_runs(course):
     sub = course / "subs/forbidden.py"
     sub.write_text(SOLUTION.replace("return 3 * x", "return torch.mul(x, 3)"))
     result = check_submission("hwx", sub, course=course).result
     parts = {p.name: p for p in result.parts()}
     assert parts["double"].status == "passed"
-    assert parts["triple"].status == "forbidden" and "torch.mul" in parts["triple"].message
+    assert parts["triple"].status == "forbidden" and parts["triple"].points == 0
+    line = SOLUTION.splitlines().index("    return 3 * x") + 1
+    assert parts["triple"].message.startswith(f"triple: line {line} calls torch.mul, forbidden")
+    assert all(t.status == "forbidden" for t in result.tests if t.part == "triple")
+    assert result.warnings == (f"triple: line {line} names torch.mul, which is forbidden in "
+                               "this part (the part scores 0 if the code runs it)",)
+
+
+@pytest.mark.slow
+def test_a_forbidden_name_that_never_runs_only_warns(course):
+    sub = course / "subs/forbidden_unused.py"
+    sub.write_text(SOLUTION.replace("return 3 * x", "if x is None:\n        return torch.mul(x, 3)"
+                                                    "\n    return 3 * x"))
+    result = check_submission("hwx", sub, course=course).result
+    assert result.score == result.max_score
+    assert len(result.warnings) == 1 and "names torch.mul" in result.warnings[0]
+    assert "warning: triple: line" in render(result, "text")
 
 
 @pytest.mark.slow

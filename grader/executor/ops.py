@@ -19,7 +19,7 @@ from typing import Any
 import torch
 
 from grader import protocol
-from grader.executor.state import ForbiddenRecorder
+from grader.executor.recorder import Recording
 
 __all__ = ["OPS", "RequestContext"]
 
@@ -40,7 +40,7 @@ class RequestContext:
     tensors: dict[str, torch.Tensor]
     device: str
     filenames: set[str]
-    recorder: ForbiddenRecorder | None = field(default=None)
+    recorder: Recording | None = field(default=None)
     StudentError = _StudentError
 
     def decode(self, key: str, default: Any = None) -> Any:
@@ -63,10 +63,11 @@ class RequestContext:
                                  "frames": []})
         return obj
 
-    def recording(self) -> ForbiddenRecorder:
+    def recording(self) -> Recording:
         """The recorder for this request's forbidden list (made once per request)."""
         if self.recorder is None:
-            self.recorder = ForbiddenRecorder(list(self.header.get("forbidden", [])))
+            self.recorder = Recording(list(self.header.get("forbidden", [])),
+                                      filename=str(getattr(self.module, "__file__", "")))
         return self.recorder
 
 

@@ -1,0 +1,195 @@
+"""The Python names of a forbidden list resolved to torch objects, for the recorder.
+
+``Targets`` holds what a list names: torch functions by id (seen by the torch-function mode),
+module prefixes, classes (hooked at construction) and the code of pure-Python functions (seen
+by a profile hook). ``public_name`` says how a student would have written a torch callable, for
+messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import sys
+import types
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from grader import forbidden_rules
+
+__all__ = ["Targets", "known_name", "public_name", "targets"]
+
+_GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
+_COVERED_BY_PSEUDO = ("torch.autograd", "torch.func")
+
+
+def _resolve(name: str) -> Any:
+    """The object a dotted name refers to, or None: looked up from the modules already
+    imported (a failed import searches the file system, slow inside the sandbox)."""
+    parts = name.split(".")
+    cut = next((c for c in range(len(parts), 0, -1) if ".".join(parts[:c]) in sys.modules), 0)
+    obj: Any = sys.modules[".".join(parts[:cut])] if cut else None
+    if obj is None:
+        try:
+            obj, cut = importlib.import_module(parts[0]), 1
+        except ImportError:
+            return None
+    for i in range(cut, len(parts)):
+        nxt = getattr(obj, parts[i], None)
+        if nxt is None:
+            try:
+                nxt = importlib.import_module(".".join(parts[:i + 1]))
+            except ImportError:
+                return None
+        obj = nxt
+    return obj
+
+
+def _expand(name: str) -> list[tuple[str, Any]]:
+    """``(name, object)`` for a dotted name, or for each attribute a wildcard in its last part
+    matches (``torch.nn.functional.*pool*``). ``MODULE.*`` stands for the module's own public
+    names (its ``__all__``, else what it defines), not what it imported from elsewhere."""
+    head, _, last = name.rpartition(".")
+    if not any(c in last for c in "*?["):
+        obj = _resolve(name)
+        return [(name, obj)] if obj is not None else []
+    owner = _resolve(head)
+    if owner is None:
+        return []
+    if last == "*" and isinstance(owner, types.ModuleType):
+        public = getattr(owner, "__all__", None)
+        attrs = [a for a in dir(owner) if not a.startswith("_")
+                 and (a in public if public is not None
+                      else str(getattr(getattr(owner, a), "__module__", "")).startswith(head))]
+    else:
+        matches = forbidden_rules.glob(last)
+        attrs = [a for a in dir(owner) if matches(a)]
+    return [(f"{head}.{a}", getattr(owner, a)) for a in attrs if a not in _GRAD_MODE]
+
+
+def _sees_torch_function(func: types.FunctionType) -> bool:
+    """Whether a Python function hands its calls to torch-function modes (F.softmax does)."""
+    return "handle_torch_function" in func.__code__.co_names
+
+
+class Targets:
+    """Forbidden Python names resolved: torch functions by id, module prefixes, classes, and
+    the code objects of pure-Python functions the torch-function mode cannot see.
+
+    With every autograd pseudo-operator in the list, the pure-Python functions of
+    ``torch.autograd`` and ``torch.func`` are left to them (whatever those functions compute
+    runs the engine, dual tensors or a transform): the profile hook that would watch them costs
+    tens of microseconds per call of the student's, in every derivative part.
+    """
+
+    def __init__(self, names: Sequence[str], pseudo_all: bool = False) -> None:
+        self.by_id: dict[int, tuple[Any, str]] = {}  # the object kept alive: no id reuse
+        self.prefixes: list[str] = []  # modules whose torch functions are forbidden
+        self.python_prefixes: list[str] = []  # ... and whose Python frames are
+        self.classes: list[tuple[type, str]] = []
+        self.codes: dict[types.CodeType, str] = {}
+        for name in names:
+            head, _, last = name.rpartition(".")
+            covered = pseudo_all and (head in _COVERED_BY_PSEUDO or
+                                      head.startswith(tuple(m + "." for m in _COVERED_BY_PSEUDO)))
+            if last == "*":
+                self.prefixes.append(head)
+                if not covered:
+                    self.python_prefixes.append(head)
+                if head == "torch.optim":
+                    self.classes.append((torch.optim.Optimizer, name))
+            if covered and last == "*":
+                continue  # its torch functions match by module; its Python is left to them
+            for full, obj in _expand(name):
+                self._add(obj, full, wildcard=last == "*", watch=not covered)
+
+    def _add(self, obj: Any, name: str, *, wildcard: bool, watch: bool = True) -> None:
+        if isinstance(obj, type):
+            if not wildcard:
+                self.classes.append((obj, name))
+        elif isinstance(obj, types.ModuleType):
+            return
+        else:
+            self.by_id.setdefault(id(obj), (obj, name))
+            if watch and inspect.isfunction(obj) and not _sees_torch_function(obj):
+                self.codes.setdefault(obj.__code__, name)
+
+    def match(self, func: Any) -> str | None:
+        """The forbidden name of a torch function, or None."""
+        entry = self.by_id.get(id(func))
+        if entry is not None and entry[0] is func:
+            return entry[1]
+        module = getattr(func, "__module__", None) or ""
+        for prefix in self.prefixes:
+            if module == prefix or module.startswith(prefix + "."):
+                return f"{module}.{getattr(func, '__name__', '?')}"
+        return None
+
+    def python_frame(self, frame: types.FrameType) -> str | None:
+        """The forbidden name of a pure-Python function's frame, or None."""
+        code = frame.f_code
+        hit = self.codes.get(code)
+        if hit or not self.python_prefixes:
+            return hit
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.endswith(".grad_mode") or code.co_qualname.split(".")[0] in _GRAD_MODE:
+            return None
+        for prefix in self.python_prefixes:
+            if module == prefix or module.startswith(prefix + "."):
+                return f"{module}.{code.co_qualname}"
+        return None
+
+    @property
+    def watches_python(self) -> bool:
+        return bool(self.codes or self.python_prefixes)
+
+
+@functools.lru_cache(maxsize=64)
+def targets(names: tuple[str, ...], pseudo_all: bool) -> Targets:
+    """Resolved targets, once per forbidden list (resolving imports costs milliseconds)."""
+    return Targets(names, pseudo_all)
+
+
+@functools.cache
+def _public_names() -> dict[int, tuple[Any, str]]:
+    """The public dotted name of torch's callables and their code, by id (built at the first
+    hit only; each entry keeps its object alive, so that no id is reused)."""
+    names: dict[int, tuple[Any, str]] = {}
+    for space in ("torch.nn.functional", "torch.Tensor", "torch", "torch.linalg", "torch.special",
+                  "torch.fft", "torch.autograd", "torch.autograd.functional",
+                  "torch.autograd.forward_ad", "torch.func", "torch.nn"):
+        owner = _resolve(space)
+        for attr in dir(owner):
+            obj = getattr(owner, attr, None)
+            if callable(obj) and not attr.startswith("__"):
+                names.setdefault(id(obj), (obj, f"{space}.{attr}"))
+                code = getattr(obj, "__code__", None)
+                if code is not None:
+                    names.setdefault(id(code), (code, f"{space}.{attr}"))
+    return names
+
+
+def known_name(obj: Any) -> str | None:
+    """The public name of a torch callable or of its code, or None."""
+    entry = _public_names().get(id(obj))
+    return entry[1] if entry is not None and entry[0] is obj else None
+
+
+def public_name(func: Any) -> str:
+    """How a student would have written a torch callable: ``torch.nn.functional.softmin``,
+    ``torch.Tensor.softmax``, ``torch._softmax``, ``torch.ops.aten._softmax``."""
+    known = known_name(func)
+    if known:
+        return known
+    if isinstance(func, torch._ops.OpOverload):
+        return f"torch.ops.{func._schema.name.replace('::', '.')}.{func._overloadname}"
+    if isinstance(func, torch._ops.OpOverloadPacket):
+        return f"torch.ops.{func._qualified_op_name.replace('::', '.')}"
+    module = getattr(func, "__module__", None) or "torch"
+    qualname = str(getattr(func, "__qualname__", getattr(func, "__name__", repr(func))))
+    if qualname.startswith("TensorBase."):
+        return f"torch.Tensor.{qualname.removeprefix('TensorBase.')}"
+    return f"{module}.{qualname.removeprefix('_VariableFunctionsClass.')}"

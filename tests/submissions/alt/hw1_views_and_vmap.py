@@ -1,0 +1,73 @@
+# A correct hw1 written differently: expand_to through as_strided with stride 0 and through
+# broadcast_to (forbidden in broadcast_shape, allowed here), pick through torch.func.vmap
+# (allowed: pick forbids nothing), vector_norm through exp and logsumexp. Full marks.
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+
+def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
+    """The shape that broadcasting ``a`` with ``b`` gives (PyTorch's rule)."""
+    a, b = tuple(int(s) for s in a), tuple(int(s) for s in b)
+    n = max(len(a), len(b))
+    padded_a = (1,) * (n - len(a)) + a
+    padded_b = (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(padded_a, padded_b, strict=True):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise ValueError(f"shapes {a} and {b} cannot be broadcast: sizes {x} and {y} "
+                             "differ and neither is 1")
+    return tuple(out)
+
+
+def expand_to(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+    """``t`` broadcast to ``shape`` as a view (no copy): a stride of 0 on every new or
+    expanded dimension."""
+    shape = tuple(int(s) for s in shape)
+    if len(shape) < t.dim():
+        raise ValueError(f"cannot expand a tensor of shape {tuple(t.shape)} to {shape}: "
+                         "the target has fewer dimensions")
+    lead = len(shape) - t.dim()
+    strides = [0] * lead
+    for have, want, stride in zip(t.shape, shape[lead:], t.stride(), strict=True):
+        if have != want and have != 1:
+            raise ValueError(f"cannot expand a tensor of shape {tuple(t.shape)} to {shape}")
+        strides.append(stride if have == want else 0)
+    if t.dim() and t.shape[-1] == 1:  # broadcast_to is a view too, and allowed here
+        return t.broadcast_to(shape)
+    return t.as_strided(shape, strides, t.storage_offset())
+
+
+def add_channel_bias(x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """``x [B, C, H, W] + bias [C]``, one bias per channel."""
+    return x + bias.unsqueeze(1).unsqueeze(2)
+
+
+def topk_labels(prob: torch.Tensor, labels: torch.Tensor, k: int) -> torch.Tensor:
+    """The labels of each row's ``k`` most probable classes, most probable first."""
+    idx = prob.topk(k, dim=1).indices
+    return labels.unsqueeze(0).expand(prob.shape[0], -1).gather(1, idx)
+
+
+def pick(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``out[i] = logits[i, target[i]]``, one row at a time under vmap."""
+    return torch.func.vmap(lambda row, t: row.gather(0, t.unsqueeze(0)).squeeze(0))(logits, target)
+
+
+def vector_norm(x: torch.Tensor, p: float, dim: int | None = None,
+                keepdim: bool = False) -> torch.Tensor:
+    """``(Σ |x|^p)^(1/p)`` as ``exp(logsumexp(p log|x|) / p)`` (inputs without zeros)."""
+    logs = p * x.abs().log()
+    if dim is None:
+        total = torch.logsumexp(logs.reshape(-1), dim=0)
+        if keepdim:
+            total = total.reshape([1] * x.dim())
+    else:
+        total = torch.logsumexp(logs, dim=dim, keepdim=keepdim)
+    return torch.exp(total / p)
