@@ -33,8 +33,8 @@ from grader.errors import (
     StudentException,
     StudentFailure,
 )
-from grader.scoring import Award
 from grader.forbidden_rules import describe_hit, kind_of
+from grader.scoring import Award
 
 if TYPE_CHECKING:
     from grader.plugin import SubmissionRun
