@@ -81,7 +81,7 @@ def graded() -> dict[Path, tuple[Any, Any]]:
 
 def test_the_corpus_covers_every_homework_with_enough_routes():
     assert len(CASES) >= 15
-    assert {c.hw for c in CASES} == {"hw1", "hw2", "hw3", "hw4", "hw5"}
+    assert {c.hw for c in CASES} == {"hw1", "hw2", "hw3", "hw4", "hw5", "hw6"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.path.stem)
@@ -108,7 +108,7 @@ def test_the_route_loses_its_whole_part(graded, case):
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(),
                     reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
-@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4", "hw5"])
+@pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4", "hw5", "hw6"])
 def test_the_routes_lose_their_parts_on_cuda_too(hw):
     cases = [c for c in CASES if c.hw == hw]
     for case, result in zip(cases, _grade(hw, [c.path for c in cases], device="cuda"),

@@ -60,3 +60,24 @@ def vector_norm(x: torch.Tensor, p: float, dim: int | None = None,
                 keepdim: bool = False) -> torch.Tensor:
     """``(Σ |x|^p)^(1/p)`` over ``dim`` (every element when ``dim`` is None)."""
     return torch._C._linalg.linalg_vector_norm(x, p, dim, keepdim)  # bypass
+
+
+def one_hot(target: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One-hot float32 rows ``[N, num_classes]`` written with ``scatter_``."""
+    bad = (target < 0) | (target >= num_classes)
+    if bool(bad.any()):
+        value = int(target[bad][0])
+        raise ValueError(f"target {value} is outside [0, {num_classes}) for one_hot with "
+                         f"{num_classes} classes")
+    out = torch.zeros(target.shape[0], num_classes, dtype=torch.float32, device=target.device)
+    return out.scatter_(1, target.view(-1, 1), 1.0)
+
+
+def to_patches(x: torch.Tensor, p: int) -> torch.Tensor:
+    """Non-overlapping ``p x p`` patches ``[N, (H/p)*(W/p), C*p*p]``, row-major over the grid."""
+    n, c, h, w = x.shape
+    if h % p or w % p:
+        raise ValueError(f"to_patches: an image of {h}x{w} cannot be cut into {p}x{p} patches "
+                         f"(H and W must be divisible by {p})")
+    grid = x.reshape(n, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)
+    return grid.reshape(n, (h // p) * (w // p), c * p * p)
