@@ -292,7 +292,7 @@ def compare_dask(allsubs: Path, work: Path, jobs: int, local: dict[str, float]) 
 
 def _request_timeout() -> float:
     from grader.api import homework_settings
-    from grader.course import load_course
+    from grader.course.manifest import load_course
 
     course = load_course(ROOT)
     return homework_settings(course, course.homework("hw2"), {}).request_timeout_s

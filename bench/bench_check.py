@@ -55,11 +55,12 @@ def side_by_side(repeat: int) -> tuple[list[float], list[float], list[float]]:
 def request_overhead(calls: int) -> list[float]:
     import torch
 
-    from grader import protocol
+    from grader.wire import frames, values
     from grader.config import Settings
-    from grader.executor.client import Executor, ExecutorSpec, Template
-    from grader.isolation import choose_isolation
-    from grader.runner import sandbox_config
+    from grader.launch.executor import Executor, ExecutorSpec
+    from grader.launch.template import Template
+    from grader.launch.isolation import choose_isolation
+    from grader.judge.runner import sandbox_config
 
     source = "def f(x):\n    return x\n"
     template = Template()
@@ -80,8 +81,8 @@ def request_overhead(calls: int) -> list[float]:
             for i in range(calls):
                 tensors: dict[str, torch.Tensor] = {}
                 header = {"op": "call", "name": "f", "seed": i, "device": "cpu", "forbidden": [],
-                          "args": protocol.encode_value([torch.ones(4)], tensors, {}),
-                          "kwargs": protocol.encode_value({}, tensors, {}),
+                          "args": values.encode_value([torch.ones(4)], tensors, {}),
+                          "kwargs": values.encode_value({}, tensors, {}),
                           "grad": False, "return_inputs": False}
                 start = time.perf_counter()
                 reply, _ = executor.request(header, tensors, timeout_s=10, label="f")
@@ -117,7 +118,7 @@ def main() -> None:
     tempfile.tempdir = None
 
     grade, portable, torch_only = side_by_side(args.repeat)
-    from grader.isolation import fork_server_available
+    from grader.launch.isolation import fork_server_available
 
     level = "namespace or process" if fork_server_available() else "portable"
     per_request = request_overhead(args.calls)

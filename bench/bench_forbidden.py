@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.api import grade_prepared, homework_settings, open_template  # noqa: E402
-from grader.course import load_course  # noqa: E402
-from grader.plugin import SubmissionRun  # noqa: E402
-from grader.submission import prepare_submission  # noqa: E402
+from grader.course.manifest import load_course  # noqa: E402
+from grader.judge.plugin import SubmissionRun  # noqa: E402
+from grader.course.submission import prepare_submission  # noqa: E402
 
 
 class Timing:

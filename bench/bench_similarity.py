@@ -89,7 +89,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from grader.similarity import find_similar, require_copydetect
+    from grader.similarity.rank import find_similar, require_copydetect
 
     started = time.perf_counter()
     require_copydetect()

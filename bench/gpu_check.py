@@ -21,7 +21,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.course import load_course  # noqa: E402
+from grader.course.manifest import load_course  # noqa: E402
 from grader.verify import verify_homework  # noqa: E402
 
 

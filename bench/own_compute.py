@@ -22,17 +22,17 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-import grader.plugin  # noqa: E402
+import grader.judge.plugin  # noqa: E402
 from grader.api import homework_settings  # noqa: E402
-from grader.course import load_course  # noqa: E402
+from grader.course.manifest import load_course  # noqa: E402
 from grader.executor.child import _answer, load_submission  # noqa: E402
 from grader.executor.ops import RequestContext  # noqa: E402
-from grader.runner import run_suite  # noqa: E402
-from grader.submission import prepare_submission  # noqa: E402
+from grader.judge.runner import run_suite  # noqa: E402
+from grader.course.submission import prepare_submission  # noqa: E402
 
 
 class InProcessExecutor:
-    """Stands in for ``grader.executor.client.Executor``: answers requests in this process."""
+    """Stands in for ``grader.launch.executor.Executor``: answers requests in this process."""
 
     def __init__(self, template: Any, spec: Any) -> None:
         self.spec = spec
@@ -71,8 +71,8 @@ def own_compute(hw_id: str, submission: Path, reps: int) -> list[tuple[float, fl
     homework = course.homework(hw_id)
     settings = homework_settings(course, homework, {})
     prepared = prepare_submission(submission, homework)
-    grader.plugin.Executor = InProcessExecutor  # type: ignore[misc, assignment]
-    grader.plugin.scan_forbidden = lambda source, patterns: {}  # type: ignore[assignment]
+    grader.judge.plugin.Executor = InProcessExecutor  # type: ignore[misc, assignment]
+    grader.judge.plugin.scan_forbidden = lambda source, patterns: {}  # type: ignore[assignment]
     runs: list[tuple[float, float, float]] = []
     run_suite(homework, settings, NoTemplate(), [prepared] * (reps + 1),  # type: ignore[arg-type]
               lambda r, log: runs.append((r.duration_s, r.score, r.max_score)),

@@ -1,6 +1,6 @@
 """An autograder for a PyTorch course: a trusted judge and a sandboxed executor.
 
-The public API is loaded lazily, so that the executor (which imports ``grader.protocol``)
+The public API is loaded lazily, so that the executor (which imports ``grader.wire.frames``)
 does not import the judge's modules:
 
     from grader import check                    # in a notebook: check("hw2")
@@ -11,9 +11,9 @@ does not import the judge's modules:
 import importlib as _importlib
 from typing import Any as _Any  # private: every public name is in __all__
 
-__version__ = "0.1.0"
+from grader.version import __version__
 
-_LAZY = {"check": "grader.notebook", "check_submission": "grader.api",
+_LAZY = {"check": "grader.integrations.notebook", "check_submission": "grader.api",
          "verify_course": "grader.verify"}
 """Each public name and the module that defines it. A public name never equals a
 submodule's: importing ``grader.verify`` sets the attribute ``grader.verify``."""

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from grader.config import Settings, resolve_settings
-from grader.course import Course, Homework, load_course
+from grader.course.manifest import Course, Homework, load_course
+from grader.course.submission import Prepared, prepare_submission
 from grader.errors import UsageError
-from grader.executor.client import Launcher
-from grader.results import SubmissionResult
-from grader.submission import Prepared, prepare_submission
+from grader.judge.results import SubmissionResult
+from grader.launch.executor import Launcher
 
 __all__ = ["CheckOutcome", "check_submission", "grade_prepared", "homework_settings",
            "open_template"]
@@ -65,8 +65,8 @@ def check_device(settings: Settings) -> None:
 def open_template(homework: Homework | None = None,
                   settings: Settings | None = None) -> Iterator[Launcher]:
     """The launcher of this run's executors for the duration of a block (torch imports there
-    meanwhile): the fork-server template, or the portable spawner (``grader.isolation``)."""
-    from grader.isolation import open_launcher
+    meanwhile): the fork-server template, or the portable spawner (``grader.launch.isolation``)."""
+    from grader.launch.isolation import open_launcher
 
     template = open_launcher(settings or Settings(),
                              preload=homework.preload if homework else ())
@@ -80,7 +80,7 @@ def grade_prepared(homework: Homework, settings: Settings, template: Launcher,
                    prepared: Sequence[Prepared], *, course_root: Path, slot: int = 0,
                    ) -> list[tuple[SubmissionResult, str]]:
     """Grade already-read submissions with one collection of the suite, in order."""
-    from grader.runner import run_suite
+    from grader.judge.runner import run_suite
 
     results: list[tuple[SubmissionResult, str]] = []
     run_suite(homework, settings, template, prepared,

@@ -110,7 +110,7 @@ def check(homework: str, submission: Path | None, course: Path | None, device: s
     the report is drawn again after every save (json: one result per line).
     """
     from grader.api import check_submission
-    from grader.report import render
+    from grader.reports.render import render
 
     if output:
         _check_writable("--output", output)
@@ -140,8 +140,8 @@ def check(homework: str, submission: Path | None, course: Path | None, device: s
 def _watch(homework: str, submission: Path | None, *, fmt: str, output: Path | None,
            **options: Any) -> None:
     """grade check --watch: redraw the report in place on a terminal, else append it."""
-    from grader.report import render
-    from grader.results import SubmissionResult
+    from grader.judge.results import SubmissionResult
+    from grader.reports.render import render
     from grader.watch import watch_submission
 
     tty = sys.stdout.isatty() and output is None
@@ -207,7 +207,7 @@ def verify(homeworks: tuple[str, ...], course: Path | None, device: str | None,
     """Prove the suites: solutions score full marks, stubs score 0 ("not implemented"), every
     mutant in reference_tests/HW/mutants/ loses points on its part only. Default: every
     homework of the course."""
-    from grader.course import load_course
+    from grader.course.manifest import load_course
     from grader.verify import verify_course
 
     overrides: dict[str, Any] = {"device": device, "isolation": isolation}
@@ -260,7 +260,7 @@ def batch(homework: str, submissions: Path, out: Path, course: Path | None, devi
     each submission finishes; a second run regrades only what is missing or changed.
     Exit 0 when every submission was graded, 1 when some could not be read or graded.
     """
-    from grader.batch import grade_batch
+    from grader.batch.driver import grade_batch
 
     try:
         summary = grade_batch(homework, submissions, out, course=course, jobs=jobs,
@@ -279,7 +279,7 @@ def batch(homework: str, submissions: Path, out: Path, course: Path | None, devi
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 def report(out: Path) -> None:
     """Render OUT/gradebook.csv and OUT/class.html again from OUT/results/."""
-    from grader.batch import render_outputs
+    from grader.batch.driver import render_outputs
 
     try:
         results = render_outputs(out)
@@ -304,8 +304,8 @@ def similarity(homework: str, submissions: Path, out: Path | None, top: int,
     """Rank pairs of HOMEWORK's SUBMISSIONS (a folder or an LMS zip, as for batch) by code
     similarity, per file and per part, with the stub as boilerplate. Needs copydetect
     (pip install 'torch-grader[instructor]'). A hint for a person to look, not a verdict."""
-    from grader.similarity import find_similar
-    from grader.similarityreport import render_similarity, write_similarity
+    from grader.reports.similarity import render_similarity, write_similarity
+    from grader.similarity.rank import find_similar
 
     try:
         found = find_similar(homework, submissions, course=course, top=top, workdir=out)
@@ -331,7 +331,7 @@ def release(homeworks: tuple[str, ...], out: Path, force: bool, course: Path | N
     the grader, a README, pinned requirements, and a course.toml saying how many hidden tests
     run at grading time. No solutions, hidden tests or mutants; the bundle is scanned for
     them and the release stops if one would leak."""
-    from grader.release import release as do_release
+    from grader.integrations.release import release as do_release
 
     try:
         report = do_release(list(homeworks), out, course=course, force=force)
@@ -356,7 +356,7 @@ def gradescope(homework: str, out: Path, hidden_visibility: str, course: Path | 
     """Build a Gradescope autograder zip for HOMEWORK: setup.sh installs the grader and
     torch, run_autograder grades /autograder/submission with the full suite (public and
     hidden) and writes /autograder/results/results.json."""
-    from grader.gradescope import build_autograder
+    from grader.integrations.gradescope import build_autograder
 
     try:
         info = build_autograder(homework, out, course=course,
@@ -378,7 +378,7 @@ def gradescope(homework: str, out: Path, hidden_visibility: str, course: Path | 
               help="The file to write. Default: the terminal.")
 def export_cmd(batch_dir: Path, fmt: str, out: Path | None) -> None:
     """Export a batch's grades from BATCH_DIR/results/*.json (written by grade batch)."""
-    from grader.export import export
+    from grader.reports.export import export
 
     if out:
         _check_writable("--out", out)

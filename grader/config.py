@@ -29,7 +29,7 @@ class Settings:
     import_timeout_s: float = 10.0
     """Deadline for importing the submission."""
     test_timeout_s: float = 120.0
-    """The judge's outer time limit per test (its own code included; ``grader.timelimit``)."""
+    """The judge's outer time limit per test (its own code included; ``grader.judge.timelimit``)."""
     memory_mb: int = 2048
     """Memory a submission may allocate above the executor's start-up size."""
     cpu_s: int = 600

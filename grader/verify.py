@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from grader.api import check_device, grade_prepared, homework_settings, open_template
-from grader.course import Course, Homework
+from grader.course.manifest import Course, Homework
+from grader.course.submission import prepare_submission
 from grader.errors import ConfigError
-from grader.results import SubmissionResult
-from grader.submission import prepare_submission
+from grader.judge.results import SubmissionResult
 
 __all__ = ["HomeworkVerdict", "mutant_part", "verify_course", "verify_homework"]
 

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from grader.course import load_course
+from grader.course.manifest import load_course
+from grader.course.submission import Prepared, prepare_submission
 from grader.errors import SubmissionError
-from grader.results import SubmissionResult
-from grader.submission import Prepared, prepare_submission
+from grader.judge.results import SubmissionResult
 
 __all__ = ["changes", "watch_submission"]
 
@@ -72,7 +72,7 @@ def watch_submission(hw_id: str, submission: str | Path | None = None, *,
     be read (a half-saved notebook): the next change is graded again.
     """
     from grader.api import check_device, homework_settings, open_template
-    from grader.runner import run_suite
+    from grader.judge.runner import run_suite
 
     loaded = load_course(Path(course) if course else None)
     homework = loaded.homework(hw_id)

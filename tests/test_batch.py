@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import results as R
-from grader.batch import discover, load_results, safe_id, write_atomic
-from grader.classreport import class_stats, render_class
+from grader.judge import results as R
+from grader.batch.driver import discover, load_results, safe_id, write_atomic
+from grader.reports.classreport import class_stats, render_class
 from grader.cli import main
-from grader.gradebook import gradebook_rows
-from grader.results import SubmissionResult
+from grader.reports.gradebook import gradebook_rows
+from grader.judge.results import SubmissionResult
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = {"grader": "0", "suite": "s", "torch": "2", "python": "3"}
@@ -297,14 +297,14 @@ def test_the_driver_never_imports_torch(tmp_path: Path) -> None:
     (subs / "fay.ipynb").write_text("{ not a notebook")
     script = f"""
 import sys
-import grader.pool
+import grader.batch.pool
 seen = {{}}
 def fake_run_local(jobs, **kwargs):
     seen["jobs"] = [j.student for j in jobs]
-grader.pool.run_local = fake_run_local
-import grader.batch
-grader.batch.run_local = fake_run_local
-summary = grader.batch.grade_batch("hw2", {str(subs)!r}, {str(tmp_path / 'out')!r},
+grader.batch.pool.run_local = fake_run_local
+import grader.batch.driver
+grader.batch.driver.run_local = fake_run_local
+summary = grader.batch.driver.grade_batch("hw2", {str(subs)!r}, {str(tmp_path / 'out')!r},
                                    course={str(ROOT)!r}, progress=False, fmt="json")
 print(seen["jobs"], summary.statuses, "torch" in sys.modules)
 """
@@ -321,7 +321,7 @@ def test_resume_regrades_when_anything_that_changes_a_grade_changed(tmp_path: Pa
     batch regrades everything; with nothing changed it regrades nothing."""
     import shutil
 
-    from grader.batch import grade_batch
+    from grader.batch.driver import grade_batch
 
     course = tmp_path / "course"
     for part in ("assignments", "solutions", "reference_tests"):

@@ -23,9 +23,9 @@ import pytest
 import torch
 
 from grader.api import grade_prepared, homework_settings, open_template
-from grader.course import load_course
-from grader.plugin import SubmissionRun
-from grader.submission import prepare_submission
+from grader.course.manifest import load_course
+from grader.judge.plugin import SubmissionRun
+from grader.course.submission import prepare_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 BYPASS = Path(__file__).resolve().parent / "submissions" / "bypass"

@@ -1,4 +1,4 @@
-"""grader.checks against a student module run in process through the real request path
+"""grader.judge.checks against a student module run in process through the real request path
 (proxy encoding, the wire, the executor's ops), without a sandbox: what check_function asks
 for and what it compares."""
 
@@ -9,12 +9,12 @@ import types
 import pytest
 import torch
 
-from grader import protocol
-from grader.checks import check_function
-from grader.compare import Mismatch
+from grader.wire import frames, values
+from grader.judge.checks import check_function
+from grader.judge.compare import Mismatch
 from grader.executor.child import _answer
 from grader.executor.ops import RequestContext
-from grader.proxy import Student
+from grader.judge.proxy import Student
 
 
 class InProcessStudent(Student):
@@ -30,11 +30,11 @@ class InProcessStudent(Student):
         header = {"op": op, "name": name, "seed": self.seed, "device": "cpu", "forbidden": [],
                   **body}
         self.headers.append(header)
-        header, tensors = protocol.unpack_frame(protocol.pack_frame(header, tensors)[8:],
+        header, tensors = frames.unpack_frame(frames.pack_frame(header, tensors)[8:],
                                                 accept=("request",))
         ctx = RequestContext(module=self.module, harness=None, header=header, tensors=tensors,
                              device="cpu", filenames={"submission.py"})
-        reply, out = protocol.unpack_frame(protocol.pack_frame(*_answer(ctx))[8:])
+        reply, out = frames.unpack_frame(frames.pack_frame(*_answer(ctx))[8:])
         if not reply["ok"]:
             raise self._failure(name, reply["error"])
         return reply, out

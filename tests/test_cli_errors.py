@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import results as gr
+from grader.judge import results as gr
 from grader.cli import main
-from grader.release import MARKER
+from grader.integrations.release import MARKER
 
 ROOT = Path(__file__).resolve().parents[1]
 

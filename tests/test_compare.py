@@ -1,4 +1,4 @@
-"""grader.compare: staged checks, tolerance profiles and the messages students read."""
+"""grader.judge.compare: staged checks, tolerance profiles and the messages students read."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from grader.compare import Mismatch, assert_close, assert_same, tolerance
-from grader.protocol import Unsupported
+from grader.judge.compare import Mismatch, assert_close, assert_same, tolerance
+from grader.wire.values import Unsupported
 
 
 def mismatch(actual, expected, **kwargs) -> Mismatch:

@@ -65,7 +65,7 @@ def test_on_mps_float64_requests_run_on_the_cpu() -> None:
 
     import torch
 
-    from grader.proxy import Student
+    from grader.judge.proxy import Student
 
     run = SimpleNamespace(settings=SimpleNamespace(device="mps"))
     student = Student(run, part="softmax", seed=0, hidden=False)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""grader.course: the manifest is validated key by key (one line naming the file and the key,
+"""grader.course.manifest: the manifest is validated key by key (one line naming the file and the key,
 exit 2 at the CLI), and the suite version hashes everything that can change a grade."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import course as course_module
+from grader.course import manifest as course_module
 from grader.cli import main
 from grader.config import resolve_settings
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]

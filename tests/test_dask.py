@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.dask_executor import grade_task
+from grader.batch.dask import grade_task
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "docs" / "slurm_workers.py"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
+from grader.course.manifest import load_course
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = None
@@ -119,7 +119,7 @@ def defaults_of_text(source: str) -> dict[tuple[str, str], str]:
 @pytest.mark.parametrize("hw_id", sorted(hw for hw, wrong in WRONG.items() if wrong))
 def test_a_wrong_default_fails_exactly_its_part(hw_id, tmp_path):
     from grader.api import grade_prepared, homework_settings, open_template
-    from grader.submission import prepare_submission
+    from grader.course.submission import prepare_submission
 
     course = load_course(ROOT)
     homework = course.homework(hw_id)

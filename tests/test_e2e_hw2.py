@@ -17,9 +17,9 @@ import nbformat
 import pytest
 
 from grader.api import grade_prepared, homework_settings, open_template
-from grader.course import load_course
-from grader.report import render
-from grader.submission import prepare_submission
+from grader.course.manifest import load_course
+from grader.reports.render import render
+from grader.course.submission import prepare_submission
 
 pytestmark = pytest.mark.slow
 

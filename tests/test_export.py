@@ -9,10 +9,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from grader import results as gr
+from grader.judge import results as gr
 from grader.cli import main
 from grader.errors import UsageError
-from grader.export import CSV_COLUMNS, CSV_TAIL, export, load_results
+from grader.reports.export import CSV_COLUMNS, CSV_TAIL, export, load_results
 
 PARTS = ("softmax", "cross_entropy")
 
@@ -77,7 +77,7 @@ def test_gradescope_csv(batch):
 def test_json_export_round_trips(batch):
     text, _ = export(batch, "json")
     data = json.loads(text)
-    assert data["schema"] == "grader.export/1" and data["count"] == 3
+    assert data["schema"] == "grader.reports.export/1" and data["count"] == 3
     back = [gr.SubmissionResult.from_dict(d) for d in data["results"]]
     assert [r.student for r in back] == ["alice", "bob", "zoë"]
     assert back == load_results(batch)

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from grader import sandbox
+from grader.executor import sandbox
 from grader.api import grade_prepared, homework_settings, open_template
-from grader.batch import grade_batch, load_results
-from grader.course import load_course
-from grader.submission import prepare_submission
+from grader.batch.driver import grade_batch, load_results
+from grader.course.manifest import load_course
+from grader.course.submission import prepare_submission
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +109,7 @@ def test_a_template_that_dies_anyway_costs_only_its_submission(monkeypatch: pyte
     """Defence in depth: with the signal filter off (as if it failed), a submission that kills
     its template is recorded as crashed from that test on, a fresh template starts, and the
     next submissions are graded normally."""
-    from grader import runner
+    from grader.judge import runner
 
     config = runner.sandbox_config
 

@@ -1,4 +1,4 @@
-"""grader.forbidden: the source scan's early warnings of forbidden Python names.
+"""grader.course.forbidden: the source scan's early warnings of forbidden Python names.
 
 The scan warns only; the executor's recorders decide (tests/test_recorder.py). A warning needs a
 name that the submission's imports resolve to a real torch object; a method name alone never
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 
-from grader.forbidden import SourceHit, scan_forbidden
+from grader.course.forbidden import SourceHit, scan_forbidden
 
 AUTOGRAD = ["torch.autograd.*", "torch.Tensor.backward", "torch.func.*", "aten.*_backward*",
             "autograd.*"]

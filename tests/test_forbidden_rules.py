@@ -1,4 +1,4 @@
-"""grader.forbidden_rules: the kinds of forbidden pattern, their checks, the messages; and the
+"""grader.wire.rules: the kinds of forbidden pattern, their checks, the messages; and the
 manifest refusing a malformed list with a one-line message."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import ConfigError
-from grader.forbidden_rules import RECORDER_OFF, check_pattern, describe_hit, split_rules
+from grader.wire.rules import RECORDER_OFF, check_pattern, describe_hit, split_rules
 
 
 def test_a_list_splits_by_kind_and_autograd_wildcards_expand():
@@ -108,7 +108,7 @@ def test_glob_agrees_with_fnmatch_on_many_names():
     import fnmatch
     import random
 
-    from grader.forbidden_rules import glob
+    from grader.wire.rules import glob
 
     rng = random.Random(12)
     patterns = ["aten.*_backward*", "aten.*softmax*", "aten.norm", "a*b*a", "*", "**", "x*x",

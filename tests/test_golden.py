@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import results
-from grader.report import render
-from grader.results import SubmissionResult
+from grader.judge import results
+from grader.reports.render import render
+from grader.judge.results import SubmissionResult
 
 T = results.TestResult  # aliased: pytest would try to collect a class named Test*
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import results as gr
-from grader.gradescope import VISIBILITIES, failure_results, to_gradescope
+from grader.judge import results as gr
+from grader.integrations.gradescope import VISIBILITIES, failure_results, to_gradescope
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = "hw2"
@@ -119,7 +119,7 @@ def test_zip_layout(autograder):
 
 @pytest.mark.slow
 def test_run_autograder_on_four_submissions(autograder, tmp_path):
-    from grader.course import load_course
+    from grader.course.manifest import load_course
 
     max_score = load_course(ROOT).homework(HW).max_score
     roots = {name: _fake_root(autograder, tmp_path / name, {FILE: text})
@@ -175,7 +175,7 @@ def test_results_written_when_python_cannot_start(autograder, tmp_path):
 
 
 def test_results_written_when_the_config_is_broken(autograder, tmp_path):
-    from grader.gradescope import main
+    from grader.integrations.gradescope import main
 
     root = _fake_root(autograder, tmp_path / "r", {FILE: "x = 1\n"})
     (root / "source" / "gradescope.json").write_text("{not json", encoding="utf-8")

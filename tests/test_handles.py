@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import protocol
+from grader.wire import frames, values
 from grader.api import grade_prepared, homework_settings, open_template
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.executor import child
 from grader.executor.ops import KEPT, RequestContext
-from grader.proxy import Handle
-from grader.submission import prepare_submission
+from grader.judge.proxy import Handle
+from grader.course.submission import prepare_submission
 
 
 # -- the wire -----------------------------------------------------------------------------------
@@ -29,18 +29,18 @@ from grader.submission import prepare_submission
 def test_a_handle_travels_as_its_token_only():
     handle = Handle(secrets.token_hex(16))
     tensors: dict[str, torch.Tensor] = {}
-    encoded = protocol.encode_value([handle, {"model": handle}], tensors, {})
+    encoded = values.encode_value([handle, {"model": handle}], tensors, {})
     assert encoded == [{"$h": handle.token}, {"$dict": {"model": {"$h": handle.token}}}]
     assert tensors == {}
-    assert protocol.decode_value(encoded, {}) == [handle, {"model": handle}]
+    assert values.decode_value(encoded, {}) == [handle, {"model": handle}]
 
 
 @pytest.mark.parametrize("node", [{"$h": 5}, {"$h": "abc"}, {"$h": "0" * 31}, {"$h": "A" * 32},
                                   {"$h": "g" * 32}, {"$h": ["0" * 32]}, {"$h": None},
                                   {"$h": "0" * 32, "$t": "t0"}])
 def test_off_schema_handles_are_refused(node):
-    with pytest.raises(protocol.FrameError):
-        protocol.decode_value(node, {})
+    with pytest.raises(values.FrameError):
+        values.decode_value(node, {})
 
 
 # -- the executor's side ------------------------------------------------------------------------
@@ -76,7 +76,7 @@ def test_a_kept_model_never_crosses_the_wire(module):
     token = reply["value"]["$h"]
     model = KEPT.get(Handle(token))
     assert isinstance(model, torch.nn.Linear)
-    frame = protocol.pack_frame(reply, out)
+    frame = frames.pack_frame(reply, out)
     for p in model.parameters():
         assert p.detach().numpy().tobytes() not in frame
     # the same request without keep tries to send the model, and cannot
@@ -91,10 +91,10 @@ def test_a_handle_is_the_kept_object_in_later_requests(module):
     want = KEPT.get(Handle(handle["$h"]))(x)
     by_method, out = _answer(module, {"op": "method", "name": "forward", "handle": handle,
                                       "args": [{"$t": "x"}]}, {"x": x})
-    torch.testing.assert_close(protocol.decode_value(by_method["value"], out), want)
+    torch.testing.assert_close(values.decode_value(by_method["value"], out), want)
     as_arg, out = _answer(module, {"op": "call", "name": "apply", "args": [handle, {"$t": "x"}]},
                           {"x": x})
-    torch.testing.assert_close(protocol.decode_value(as_arg["value"], out), want)
+    torch.testing.assert_close(values.decode_value(as_arg["value"], out), want)
 
 
 def test_the_executor_refuses_a_token_it_never_made(module):
@@ -170,7 +170,7 @@ import pytest
 import torch
 
 from grader.errors import ExecutorCrash
-from grader.proxy import Handle
+from grader.judge.proxy import Handle
 
 FIRST = []  # a handle kept across submissions, as a buggy test might
 

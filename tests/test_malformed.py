@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import SubmissionError, UsageError
-from grader.submission import MAX_BYTES, prepare_submission
+from grader.course.submission import MAX_BYTES, prepare_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = Path(__file__).resolve().parent / "submissions" / "malformed"
@@ -195,7 +195,7 @@ def test_cli_missing_course(tmp_path: Path) -> None:
 
 
 def test_namespace_request_without_namespaces() -> None:
-    from grader.isolation import choose_isolation
+    from grader.launch.isolation import choose_isolation
 
     with pytest.raises(UsageError, match="--isolation namespace is not available"):
         choose_isolation("namespace", "process")
@@ -208,7 +208,7 @@ def test_batch_over_every_malformed_entry_gives_one_result_each(tmp_path: Path) 
     with one result per student: `unreadable` with the one-line message, or `graded`."""
     import shutil
 
-    from grader.batch import grade_batch
+    from grader.batch.driver import grade_batch
 
     subs = tmp_path / "subs"
     shutil.copytree(MALFORMED, subs, symlinks=True, ignore=shutil.ignore_patterns("README.md"))

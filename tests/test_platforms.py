@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from grader.executor.client import template_env
+from grader.launch.executor import template_env
 
 pytestmark = pytest.mark.slow
 
@@ -40,8 +40,8 @@ def test_the_simulation_really_removes_posix() -> None:
             "           not hasattr(os, 'geteuid')]\n"
             "try:\n    import resource\nexcept ImportError:\n    missing.append(True)\n"
             "try:\n    open('/proc/self/status')\nexcept OSError:\n    missing.append(True)\n"
-            "import grader.cli, grader.api, grader.notebook, grader.isolation\n"
-            "print(all(missing), len(missing), grader.isolation.fork_server_available())")
+            "import grader.cli, grader.api, grader.integrations.notebook, grader.launch.isolation\n"
+            "print(all(missing), len(missing), grader.launch.isolation.fork_server_available())")
     out = subprocess.run([sys.executable, "-c", code], env={**os.environ,
                          "PYTHONPATH": str(SIMULATION)}, capture_output=True, text=True)
     assert out.stdout.split() == ["True", "7", "False"], out.stderr[-2000:]

@@ -8,10 +8,10 @@ import textwrap
 import pytest
 import torch  # noqa: F401 - imported before pytester snapshots sys.modules: torch cannot re-import
 
-import grader.runner  # noqa: F401 - likewise (pytest plugin, checks, compare)
+import grader.judge.runner  # noqa: F401 - likewise (pytest plugin, checks, compare)
 from grader.api import check_submission
 from grader.errors import ConfigError
-from grader.report import render
+from grader.reports.render import render
 
 COURSE_TOML = """
 [course]
@@ -59,7 +59,7 @@ PUBLIC = '''
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 
 
 @pytest.mark.part("double")
@@ -79,7 +79,7 @@ HIDDEN = '''
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 
 
 @pytest.mark.part("double")
@@ -243,7 +243,7 @@ def test_tests_that_need_pytest_still_run_through_it(course):
     (public / "test_more.py").write_text(textwrap.dedent('''
         import pytest
 
-        from grader.checks import check_function
+        from grader.judge.checks import check_function
 
 
         @pytest.mark.part("double")
@@ -353,7 +353,7 @@ def test_a_finite_answer_where_the_reference_is_infinite_fails(course):
         import pytest
         import torch
 
-        from grader.checks import check_function
+        from grader.judge.checks import check_function
 
 
         @pytest.mark.part("double")

@@ -23,11 +23,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import messages, protocol
-from grader.compare import PROFILES, Mismatch, assert_close, tolerance
-from grader.course import Homework, Part
-from grader import results as gr
-from grader.scoring import score_tests, total
+from grader.wire import frames, messages, values
+from grader.judge.compare import PROFILES, Mismatch, assert_close, tolerance
+from grader.course.manifest import Homework, Part
+from grader.judge import results as gr
+from grader.judge.scoring import score_tests, total
 
 FAST = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -115,7 +115,7 @@ def _blob(draw: st.DrawFn) -> bytes:
         return b""
     if choice == "bytes":
         return draw(st.binary(max_size=256))
-    parts, _ = protocol._safetensors_parts({"t0": torch.arange(3.0)})
+    parts, _ = frames._safetensors_parts({"t0": torch.arange(3.0)})
     return b"".join(bytes(p) for p in parts)
 
 
@@ -144,8 +144,8 @@ def bodies(draw: st.DrawFn) -> bytes:
 def test_any_bytes_decode_to_a_frame_error_or_a_valid_message(body):
     tracemalloc.start()
     try:
-        header, tensors = protocol.unpack_frame(body)
-    except protocol.FrameError:
+        header, tensors = frames.unpack_frame(body)
+    except values.FrameError:
         header = None
     finally:
         _, peak = tracemalloc.get_traced_memory()
@@ -156,13 +156,13 @@ def test_any_bytes_decode_to_a_frame_error_or_a_valid_message(body):
         assert all(type(t) is torch.Tensor for t in tensors.values())
         for key in ("value", "grads", "steps", "inputs_after", "state_dict"):
             if key in header:
-                protocol.decode_value(header[key], tensors)
+                values.decode_value(header[key], tensors)
 
 
 def test_the_worst_headers_under_the_cap_stay_bounded():
     """Headers of the cap's size built to cost the most: memory stays within a small multiple
     of the header (measured: under 30 MiB for 1 MiB) and the answer is a FrameError."""
-    cap = protocol.MAX_HEADER_BYTES
+    cap = frames.MAX_HEADER_BYTES
     worst = {
         "lists": '{"ok": true, "value": [' + ",".join(["[]"] * ((cap - 40) // 3)) + "]}",
         "objects": '{"ok": true, "value": [' + ",".join(['{"$t":"t"}'] * ((cap - 40) // 11))
@@ -174,8 +174,8 @@ def test_the_worst_headers_under_the_cap_stay_bounded():
         assert len(head) <= cap, name
         tracemalloc.start()
         try:
-            with pytest.raises(protocol.FrameError):
-                protocol.unpack_frame(struct.pack(">I", len(head)) + head)
+            with pytest.raises(values.FrameError):
+                frames.unpack_frame(struct.pack(">I", len(head)) + head)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -186,7 +186,7 @@ def test_the_worst_headers_under_the_cap_stay_bounded():
 
 @st.composite
 def tensors(draw: st.DrawFn) -> torch.Tensor:
-    dtype = draw(st.sampled_from(list(protocol.DTYPES.values())))
+    dtype = draw(st.sampled_from(list(values.DTYPES.values())))
     shape = draw(st.lists(st.integers(0, 4), max_size=3))
     n = math.prod(shape)
     if dtype is torch.bool:
@@ -205,7 +205,7 @@ def tensors(draw: st.DrawFn) -> torch.Tensor:
 
 
 SCALARS = (st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.text(max_size=8)
-           | st.floats(width=64) | st.sampled_from(list(protocol.DTYPES.values())))
+           | st.floats(width=64) | st.sampled_from(list(values.DTYPES.values())))
 TREES = st.recursive(tensors() | SCALARS,
                      lambda inner: st.lists(inner, max_size=3)
                      | st.lists(inner, max_size=3).map(tuple)
@@ -243,10 +243,10 @@ def assert_same_tree(got, sent) -> None:
 def test_any_tensor_tree_round_trips_through_the_wire_bit_for_bit(tree):
     sent_tensors: dict[str, torch.Tensor] = {}
     meta: dict = {}
-    obj = protocol.encode_value(tree, sent_tensors, meta)
-    frame = protocol.pack_frame({"ok": True, "value": obj, "meta": meta}, sent_tensors)
-    header, got = protocol.unpack_frame(frame[8:])
-    assert_same_tree(protocol.decode_value(header["value"], got), tree)
+    obj = values.encode_value(tree, sent_tensors, meta)
+    frame = frames.pack_frame({"ok": True, "value": obj, "meta": meta}, sent_tensors)
+    header, got = frames.unpack_frame(frame[8:])
+    assert_same_tree(values.decode_value(header["value"], got), tree)
 
 
 # -- scores -----------------------------------------------------------------------------------

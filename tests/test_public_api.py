@@ -42,7 +42,7 @@ def test_all_is_the_sorted_public_surface_and_each_name_resolves():
 def test_the_public_functions_are_the_libraries():
     import grader
     from grader.api import check_submission
-    from grader.notebook import check
+    from grader.integrations.notebook import check
     from grader.verify import verify_course
 
     assert grader.check_submission is check_submission and grader.check is check

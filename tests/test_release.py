@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import ConfigError
-from grader.release import find_leaks, release, toml_dumps
+from grader.integrations.release import find_leaks, release, toml_dumps
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = "hw2"

@@ -12,10 +12,10 @@ import pytest
 import yaml
 
 from grader.api import grade_prepared, homework_settings, open_template
-from grader.course import Homework, load_course
-from grader.release import release
-from grader.release_notebook import homework_notebook
-from grader.submission import prepare_submission
+from grader.course.manifest import Homework, load_course
+from grader.integrations.release import release
+from grader.integrations.release_notebook import homework_notebook
+from grader.course.submission import prepare_submission
 
 pytestmark = pytest.mark.slow
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import results as R
-from grader.classreport import render_class
-from grader.report import render
+from grader.judge import results as R
+from grader.reports.classreport import render_class
+from grader.reports.render import render
 
 VERSIONS = {"grader": "0", "suite": "s", "torch": "2", "python": "3"}
 BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")

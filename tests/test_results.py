@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader import results as gr
+from grader.judge import results as gr
 from grader.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def test_to_dict_is_strict_json_and_from_dict_reads_it_back():
 
 
 def test_the_json_report_is_strict_json():
-    from grader.report import render
+    from grader.reports.render import render
 
     data = strict_loads(render(_mismatch_result(), "json"))
     assert data["tests"][0]["details"]["max_rel"] == "Infinity"
@@ -77,7 +77,7 @@ def test_check_batch_and_export_write_strict_json(tmp_path, monkeypatch):
     res = runner.invoke(main, ["export", str(out), "--format", "json"])
     assert res.exit_code == 0, res.output
     assert strict_loads(res.stdout)["results"][0]["tests"] == on_disk["tests"]
-    from grader.gradescope import _write_json, to_gradescope
+    from grader.integrations.gradescope import _write_json, to_gradescope
 
     gradescope = tmp_path / "results.json"
     _write_json(gradescope, to_gradescope(gr.SubmissionResult.from_dict(on_disk),

@@ -1,4 +1,4 @@
-"""Unit tests of the executor's confinement (grader.sandbox), in forked children."""
+"""Unit tests of the executor's confinement (grader.executor.sandbox), in forked children."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 if not sys.platform.startswith("linux"):
     pytest.skip("the sandbox module confines Linux executors", allow_module_level=True)
 
-from grader import sandbox  # noqa: E402
+from grader.executor import sandbox  # noqa: E402
 
 PR_GET_PDEATHSIG = 2
 
@@ -53,7 +53,7 @@ def _signal_probes(own_pid_filter: bool) -> dict[str, str]:
     import signal
     import threading
 
-    from grader.seccomp import install_seccomp
+    from grader.executor.seccomp import install_seccomp
 
     read, write = os.pipe()
     pid = os.fork()

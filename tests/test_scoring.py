@@ -1,12 +1,12 @@
-"""grader.scoring: points split by weight, and a forbidden use costs the whole part."""
+"""grader.judge.scoring: points split by weight, and a forbidden use costs the whole part."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from grader import results
-from grader.course import Homework, Part
-from grader.scoring import score_tests, total
+from grader.judge import results
+from grader.course.manifest import Homework, Part
+from grader.judge.scoring import score_tests, total
 
 T = results.TestResult  # aliased: pytest would try to collect a class named Test*
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from grader.batch import load_results
+from grader.batch.driver import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "docs" / "slurm_workers.py"
@@ -267,7 +267,7 @@ import json, os, sys
 from dask.distributed import Client
 
 def here():
-    mod = sys.modules.get("grader.dask_executor")
+    mod = sys.modules.get("grader.batch.dask")
     return {"job": os.environ.get("SLURM_JOB_ID"), "judges": len(mod._JUDGES) if mod else 0}
 
 with Client(scheduler_file=sys.argv[1], timeout="30s") as client:

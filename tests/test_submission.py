@@ -1,4 +1,4 @@
-"""grader.submission: files, folders and notebooks turned into chunks the executor runs."""
+"""grader.course.submission: files, folders and notebooks turned into chunks the executor runs."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.errors import SubmissionError
-from grader.submission import prepare_submission, split_chunks
+from grader.course.submission import prepare_submission, split_chunks
 
 
 @pytest.fixture(scope="module")

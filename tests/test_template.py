@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader.executor import sandbox
 from grader.api import homework_settings
-from grader.course import load_course
-from grader.executor.client import Template
-from grader.runner import sandbox_config
+from grader.course.manifest import load_course
+from grader.launch.template import Template
+from grader.judge.runner import sandbox_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from grader import timelimit
-from grader.timelimit import OuterTimeout, time_limit
+from grader.judge import timelimit
+from grader.judge.timelimit import OuterTimeout, time_limit
 
 
 def _spin(seconds: float) -> None:

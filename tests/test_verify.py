@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
-from grader.course import load_course
+from grader.course.manifest import load_course
 from grader.verify import verify_course
 
 ROOT = Path(__file__).resolve().parents[1]

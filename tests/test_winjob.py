@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from grader.executor import winjob
+from grader.launch import winjob
 
 
 def test_structures_have_the_windows_x64_layout() -> None:

@@ -1,7 +1,7 @@
 """The executor: imports one submission and answers the judge's requests, as data only.
 
-It runs in a process forked from the template, already confined by ``grader.sandbox``. It
-speaks frames of ``grader.protocol`` over one socket. Everything it sends is checked again on
+It runs in a process forked from the template, already confined by ``grader.executor.sandbox``. It
+speaks frames of ``grader.wire.frames`` over one socket. Everything it sends is checked again on
 the judge's side: once the submission is imported, this process is untrusted.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 
 import torch
 
-from grader import protocol
 from grader.executor.ops import OPS, RequestContext
 from grader.executor.state import reset_state
+from grader.wire import frames, values
 
 __all__ = ["accept", "error_record", "load_submission", "serve"]
 
@@ -125,14 +125,14 @@ def _init_cuda(device: str, budget: int) -> None:
     torch.zeros(1, device=device)  # create the context before the student's code runs
 
 
-def accept(stream: protocol.Stream, config: dict[str, Any]) -> None:
+def accept(stream: frames.Stream, config: dict[str, Any]) -> None:
     """In a confined executor: receive the submission, write it into the working directory,
     then serve the judge's requests until the stream closes."""
     workdir = config["workdir"]
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
     _WORKDIR[:] = sorted({workdir, os.path.realpath(workdir)}, key=len, reverse=True)
-    spec, _ = protocol.recv_frame(stream, max_bytes=MAX_SPEC_BYTES)
+    spec, _ = frames.recv_frame(stream, max_bytes=MAX_SPEC_BYTES)
     sub = spec["submission"]
     with open(os.path.join(workdir, sub["filename"]), "w", encoding="utf-8") as f:
         f.write(sub["source"])
@@ -142,7 +142,7 @@ def accept(stream: protocol.Stream, config: dict[str, Any]) -> None:
     serve(stream, {**config, **spec})
 
 
-def serve(sock: protocol.Stream, config: dict[str, Any]) -> None:
+def serve(sock: frames.Stream, config: dict[str, Any]) -> None:
     """Import the submission, greet the judge, then answer requests until the socket closes."""
     device = config.get("device", "cpu")
     threads = int(config.get("threads", 1))
@@ -155,13 +155,13 @@ def serve(sock: protocol.Stream, config: dict[str, Any]) -> None:
     module, report = load_submission(config["submission"])
     harness = _load_harness(config.get("harness"))
     report["import_s"] = time.perf_counter() - started
-    protocol.send_frame(sock, {"hello": True, "load": report})
+    frames.send_frame(sock, {"hello": True, "load": report})
     filenames = {config["submission"]["filename"]}
     if harness is not None:
         filenames.add(config["harness"]["filename"])
     while True:
         try:
-            header, tensors = protocol.recv_frame(sock, max_bytes=MAX_REQUEST_BYTES)
+            header, tensors = frames.recv_frame(sock, max_bytes=MAX_REQUEST_BYTES)
         except (EOFError, OSError):
             return
         ctx = RequestContext(module=module, harness=harness, header=header, tensors=tensors,
@@ -169,9 +169,9 @@ def serve(sock: protocol.Stream, config: dict[str, Any]) -> None:
         reset_state(seed=int(header.get("seed", 0)), threads=threads, device=ctx.device)
         reply, out_tensors = _answer(ctx)
         try:
-            protocol.send_frame(sock, reply, out_tensors)
-        except (OSError, protocol.FrameError) as err:
-            protocol.send_frame(sock, {"ok": False, "error": {
+            frames.send_frame(sock, reply, out_tensors)
+        except (OSError, values.FrameError) as err:
+            frames.send_frame(sock, {"ok": False, "error": {
                 "kind": "reply", "type": type(err).__name__, "message": str(err)[:500],
                 "frames": []}})
 
@@ -197,7 +197,7 @@ def _answer(ctx: RequestContext) -> tuple[dict[str, Any], dict[str, torch.Tensor
     try:
         for key in ("value", "grads", "inputs_after", "steps", "state_dict", "initial_state"):
             if key in reply:
-                reply[key] = protocol.encode_value(reply[key], out_tensors, meta)
+                reply[key] = values.encode_value(reply[key], out_tensors, meta)
     except BaseException as exc:  # noqa: B036 - encoding a hostile object
         return {"ok": False, "error": error_record(exc, ctx.filenames, kind="reply"),
                 "forbidden_used": reply["forbidden_used"]}, {}

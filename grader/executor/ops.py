@@ -18,8 +18,8 @@ from typing import Any
 
 import torch
 
-from grader import protocol
 from grader.executor.recorder import Recording
+from grader.wire import values
 
 __all__ = ["OPS", "RequestContext"]
 
@@ -47,7 +47,7 @@ class RequestContext:
         """A value tree from the header, with tensors and generators moved to the device."""
         if key not in self.header:
             return default
-        return _to_device(protocol.decode_value(self.header[key], self.tensors), self.device)
+        return _to_device(values.decode_value(self.header[key], self.tensors), self.device)
 
     def lookup(self, name: str, kind: str) -> Any:
         """A name of the submission, checked to be a function or a class."""
@@ -81,12 +81,12 @@ class _Kept:
     def __init__(self) -> None:
         self._objects: dict[str, Any] = {}
 
-    def put(self, obj: Any) -> protocol.Handle:
+    def put(self, obj: Any) -> values.Handle:
         token = secrets.token_hex(16)
         self._objects[token] = obj
-        return protocol.Handle(token)
+        return values.Handle(token)
 
-    def get(self, handle: protocol.Handle) -> Any:
+    def get(self, handle: values.Handle) -> Any:
         obj = self._objects.get(handle.token, _MISSING)
         if obj is _MISSING:
             raise _StudentError({"kind": "handle", "type": "LookupError",
@@ -101,9 +101,9 @@ KEPT = _Kept()
 def _to_device(value: Any, device: str) -> Any:
     if isinstance(value, torch.Tensor):
         return value.to(device) if device != "cpu" else value
-    if isinstance(value, protocol.Handle):
+    if isinstance(value, values.Handle):
         return KEPT.get(value)
-    if isinstance(value, protocol.GeneratorSpec):
+    if isinstance(value, values.GeneratorSpec):
         gen = torch.Generator(device=device if value.device == "same" else value.device)
         gen.manual_seed(value.seed)
         return gen
@@ -269,7 +269,7 @@ def op_module(ctx: RequestContext) -> dict[str, Any]:
     if ctx.header.get("initial_state"):
         body["initial_state"] = dict(module.state_dict())
     dtype = ctx.header.get("dtype")
-    module.to(device=ctx.device, dtype=protocol.DTYPES[dtype] if dtype else None)
+    module.to(device=ctx.device, dtype=values.DTYPES[dtype] if dtype else None)
     state = ctx.decode("state_dict")
     if state is not None:
         _load_state(module, state)
@@ -293,7 +293,7 @@ def _load_state(module: torch.nn.Module, state: dict[str, torch.Tensor]) -> None
 
 def _module_step(ctx: RequestContext, module: torch.nn.Module, step: dict[str, Any]) -> dict[str, Any]:
     module.train(step.get("mode", "train") == "train")
-    inputs = list(protocol.decode_value(step.get("inputs", []), ctx.tensors))
+    inputs = list(values.decode_value(step.get("inputs", []), ctx.tensors))
     inputs = _to_device(inputs, ctx.device)
     leaves: list[tuple[str, torch.Tensor]] = []
     want_grad = step.get("upstream") is not None
@@ -306,7 +306,7 @@ def _module_step(ctx: RequestContext, module: torch.nn.Module, step: dict[str, A
     if want_grad:
         params: list[tuple[str, torch.Tensor]] = [
             (f"param.{n}", p) for n, p in module.named_parameters() if p.requires_grad]
-        upstream = _to_device(protocol.decode_value(step["upstream"], ctx.tensors), ctx.device)
+        upstream = _to_device(values.decode_value(step["upstream"], ctx.tensors), ctx.device)
         grads, reason = _backward(output, upstream, leaves + params, ctx.filenames)
         result["input_grads"] = {k: v for k, v in grads.items() if k.startswith("inputs")}
         result["param_grads"] = {k[len("param."):]: v for k, v in grads.items()

@@ -23,8 +23,8 @@ import sys
 import traceback
 from typing import Any
 
-from grader import protocol
 from grader.executor.preload import LAZY_STATE_MODULES, preload, python_unreadable, versions
+from grader.wire import frames
 
 __all__ = ["apply_limits", "main"]
 
@@ -39,7 +39,7 @@ def _binary(fd: int) -> None:
         msvcrt.setmode(fd, os.O_BINARY)
 
 
-def _private_pipes() -> protocol.PipeStream:
+def _private_pipes() -> frames.PipeStream:
     """The judge's pipes on descriptors of their own; 0, 1 and 2 become the null device
     until the log file is known, so nothing the code prints can reach the frames."""
     read_fd, write_fd = os.dup(0), os.dup(1)
@@ -49,7 +49,7 @@ def _private_pipes() -> protocol.PipeStream:
     for fd in (0, 1, 2):
         os.dup2(null, fd)
     os.close(null)
-    return protocol.PipeStream(read_fd, write_fd)
+    return frames.PipeStream(read_fd, write_fd)
 
 
 def _redirect_output(log_path: str) -> None:
@@ -64,7 +64,7 @@ def apply_limits(config: dict[str, Any]) -> list[str]:
     linux = sys.platform.startswith("linux") and hasattr(os, "geteuid") and \
         importlib.util.find_spec("resource") is not None
     if linux:
-        from grader import sandbox
+        from grader.executor import sandbox
 
         sandbox.become_subreaper()  # daemons stay descendants, so the judge can kill them
         sandbox.confine({**config, "isolation": "process"}, new_session=False)
@@ -92,8 +92,8 @@ def apply_limits(config: dict[str, Any]) -> list[str]:
     return applied
 
 
-def _serve(stream: protocol.PipeStream) -> int:
-    spec, _ = protocol.recv_frame(stream, max_bytes=MAX_CONFIG_BYTES, accept=("sandbox",))
+def _serve(stream: frames.PipeStream) -> int:
+    spec, _ = frames.recv_frame(stream, max_bytes=MAX_CONFIG_BYTES, accept=("sandbox",))
     config = dict(spec["sandbox"])
     _redirect_output(config["log_path"])
     apply_limits(config)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         if DROPS_UID in args and python_unreadable():  # after the uid drop, lazy imports of
             extra += LAZY_STATE_MODULES  # torch's state setters fail: import them now
         preload(extra)
-        protocol.send_frame(stream, {"ready": True, "pid": os.getpid(), "versions": versions(),
+        frames.send_frame(stream, {"ready": True, "pid": os.getpid(), "versions": versions(),
                                      "isolation": "portable"})
         code = _serve(stream)
     except (EOFError, BrokenPipeError):  # the judge went away (a spare never used)

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from grader import forbidden_rules
+from grader.wire import rules
 
 __all__ = ["Targets", "known_name", "public_name", "targets"]
 
@@ -65,7 +65,7 @@ def _expand(name: str) -> list[tuple[str, Any]]:
                  and (a in public if public is not None
                       else str(getattr(getattr(owner, a), "__module__", "")).startswith(head))]
     else:
-        matches = forbidden_rules.glob(last)
+        matches = rules.glob(last)
         attrs = [a for a in dir(owner) if matches(a)]
     return [(f"{head}.{a}", getattr(owner, a)) for a in attrs if a not in _GRAD_MODE]
 

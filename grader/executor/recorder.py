@@ -17,7 +17,7 @@ the judge's own gradient request runs after the window closes.
   for the parts that name them, and ``__init__`` hooks see forbidden classes constructed.
 
 A hit is ``{"rule", "call", "line"}``: what was reached, the Python call that reached it and
-the line of the student's file; the judge words the message (``grader.forbidden_rules``).
+the line of the student's file; the judge words the message (``grader.wire.rules``).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
-from grader import forbidden_rules
 from grader.executor.pynames import Targets, known_name, public_name, targets
-from grader.forbidden_rules import PSEUDO, RECORDER_OFF, Rules
+from grader.wire import rules
+from grader.wire.rules import PSEUDO, RECORDER_OFF, Rules
 
 __all__ = ["DERIVATIVE_LIST", "Recording", "operators_reached"]
 
@@ -79,7 +79,7 @@ def _op_names(func: Any) -> tuple[str, str]:
 
 @functools.lru_cache(maxsize=64)
 def _split(patterns: tuple[str, ...]) -> Rules:
-    return forbidden_rules.split_rules(patterns)
+    return rules.split_rules(patterns)
 
 
 @functools.lru_cache(maxsize=64)
@@ -154,7 +154,7 @@ class Recording:
         entry = self.op_rule.get(id(func))
         if entry is None:
             names = _op_names(func)
-            rule = names[0] if forbidden_rules.match(names, self.rules.aten) else None
+            rule = names[0] if rules.match(names, self.rules.aten) else None
             if names[0] == _FORWARD_AD_OP and "autograd.forward_ad" in self.rules.pseudo:
                 rule = "autograd.forward_ad"
             entry = self.op_rule[id(func)] = (func, rule, getattr(func, "_op", func))

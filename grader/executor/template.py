@@ -32,7 +32,7 @@ class Template:
     """The template's command loop and the executors it has forked."""
 
     def __init__(self, ctrl: socket.socket, isolation: str) -> None:
-        from grader.sandbox import PidNamespaces
+        from grader.executor.sandbox import PidNamespaces
 
         self.ctrl = ctrl
         self.isolation = isolation
@@ -123,7 +123,7 @@ class Template:
         self._kill_orphans()
         uid = (config or {}).get("uid")
         if uid is not None and os.geteuid() == 0:
-            from grader.sandbox import reap_uid
+            from grader.executor.sandbox import reap_uid
 
             reap_uid(int(uid))
         self.reap()
@@ -186,8 +186,7 @@ def _executor_main(sock: socket.socket, config: dict[str, Any]) -> None:
     """In the forked child: confine, receive the submission, serve requests, exit."""
     code = 0
     try:
-        from grader import sandbox
-        from grader.executor import child
+        from grader.executor import child, sandbox
 
         log_fd = os.open(config["log_path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         null_fd = os.open(os.devnull, os.O_RDONLY)
@@ -217,7 +216,7 @@ def main() -> None:
     """Entry point: ``python -m grader.executor.template FD``."""
     ctrl = socket.socket(fileno=int(sys.argv[1]))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from grader.sandbox import available_isolation, become_subreaper, prctl_pdeathsig
+    from grader.executor.sandbox import available_isolation, become_subreaper, prctl_pdeathsig
 
     prctl_pdeathsig()
     become_subreaper()

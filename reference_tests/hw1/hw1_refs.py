@@ -9,7 +9,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from grader.compare import Mismatch
+from grader.judge.compare import Mismatch
 from grader.errors import StudentException
 
 

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from grader.compare import Mismatch, assert_close
+from grader.judge.compare import Mismatch, assert_close
 
 MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
 """The four minima of Himmelblau's function (to six decimals)."""

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import Mismatch, assert_close
+from grader.judge.compare import Mismatch, assert_close
 from grader.errors import MissingName, NotImplementedByStudent, StudentException
 
 RELU_LAST_HINT = "no ReLU after the last Linear: the model outputs logits"

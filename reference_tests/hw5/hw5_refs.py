@@ -7,8 +7,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.compare import Mismatch, assert_close
-from grader.proxy import Student
+from grader.judge.compare import Mismatch, assert_close
+from grader.judge.proxy import Student
 
 
 def values_hint(text: str):

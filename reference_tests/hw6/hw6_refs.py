@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.checks import check_module
-from grader.compare import Mismatch
+from grader.judge.checks import check_module
+from grader.judge.compare import Mismatch
 from grader.errors import MissingName, NotImplementedByStudent, StudentException
-from grader.proxy import Student
+from grader.judge.proxy import Student
 
 
 def stage_hint(stages: Sequence[str], text: str):

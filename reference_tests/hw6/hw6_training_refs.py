@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from safetensors import safe_open
 
-from grader.compare import Mismatch, assert_close
+from grader.judge.compare import Mismatch, assert_close
 from grader.errors import StudentException
-from grader.proxy import Student, generator
-from grader.scoring import tiered
+from grader.judge.proxy import Student, generator
+from grader.judge.scoring import tiered
 from hw6_refs import harness_call
 
 TRAIN_FILE = Path(__file__).resolve().parents[2] / "assignments" / "hw6" / "data" / \

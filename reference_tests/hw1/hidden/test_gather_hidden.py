@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw1_refs import distinct_probs, pick, topk_labels, values_hint
 
 BIAS_HINT = values_hint("bias [C] must line up with dim 1 of x: reshape it to [C, 1, 1]")

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw1_refs import (check_one_hot_rejects, check_raises_value_error, one_hot, one_hot_hint,
                       patches_hint, to_patches)
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw1_refs import (check_broadcast_shape, check_expand_view, check_raises_value_error,
                       expand_to, random_broadcastable)
 

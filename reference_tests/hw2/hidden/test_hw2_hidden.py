@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from hw2_refs import derivative, nan_hint, softmax_jacobian, values_hint
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 
 EXTREMES = [-1000.0, -100.0, -30.0, -1.0, 0.0, 1.0, 30.0, 100.0, 1000.0]
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw2_refs import derivative, values_hint
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw2_refs import cross_entropy_grad, linear_mse_grad, nan_hint, values_hint
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw3_refs import MINIMA, check_descend, descend, himmelblau, himmelblau_grad, values_hint
 
 STARTS = [(0.0, 0.0), (-1.0, 1.0), (-3.0, -3.0), (4.0, -1.0), (2.0, 4.0), (-4.0, 0.0),

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw3_refs import batch_hint, mlp_forward, mlp_grads, random_mlp
 
 SIZES = {1: (6, 4), 2: (6, 9, 4), 3: (5, 12, 7, 3), 4: (8, 16, 10, 6, 2)}

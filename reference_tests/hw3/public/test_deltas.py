@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw3_refs import (
     PERCEPTRON_HINT,
     SIGMOID_HINT,

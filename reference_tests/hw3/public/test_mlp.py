@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw3_refs import batch_hint, mlp_forward, mlp_grads, random_mlp, values_hint
 
 

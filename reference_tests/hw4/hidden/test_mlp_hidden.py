@@ -2,7 +2,7 @@ import pytest
 import torch
 from hw4_refs import check_init, check_structure, randomize, relu_last_hint
 
-from grader.checks import check_module
+from grader.judge.checks import check_module
 
 
 @pytest.mark.part("MLP")

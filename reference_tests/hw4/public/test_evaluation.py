@@ -2,7 +2,7 @@ import pytest
 import torch
 from hw4_refs import accuracy, kfold_indices
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 
 ACC_HINT = "compare logits.argmax(dim=1) with target and take the mean"
 KFOLD_HINT = ("fold i validates on the i-th contiguous block; the first n % k blocks are "

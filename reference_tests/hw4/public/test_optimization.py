@@ -2,7 +2,7 @@ import pytest
 import torch
 from hw4_refs import check_train_step, random_net_state, run_sgd, step_lr, train_steps
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 
 STEP_LR_HINT = "at step_lr({}, {}, {}, {}) the rate is base_lr * gamma ** (epoch // step_size)"
 

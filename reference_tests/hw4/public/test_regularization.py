@@ -2,9 +2,9 @@ import pytest
 import torch
 from hw4_refs import dropout_reference, harness_call, l1_penalty, l2_penalty
 
-from grader.checks import check_function
-from grader.compare import assert_close
-from grader.proxy import generator
+from grader.judge.checks import check_function
+from grader.judge.compare import assert_close
+from grader.judge.proxy import generator
 
 L1_HINT = "the L1 penalty is the sum of |w| over every element of every param"
 L2_HINT = "the L2 penalty is ½ Σ w² (with the ½, its gradient is w)"

@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import check_module
-from grader.compare import Mismatch, assert_close
+from grader.judge.checks import check_module
+from grader.judge.compare import Mismatch, assert_close
 from hw5_refs import bn_params, check_batch_norm, randomize
 
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw5_refs import check_output_size, values_hint
 
 FLIP_HINT = values_hint("PyTorch's conv2d is a cross-correlation: slide the kernel without "

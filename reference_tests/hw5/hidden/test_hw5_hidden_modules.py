@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import check_module
+from grader.judge.checks import check_module
 from hw5_refs import TorchLinear, TorchResBlock, check_state_layout, randomize
 
 SHORTCUT_HINT = ("when the channels or the stride change, extra is Sequential(Conv2d(ch_in, "

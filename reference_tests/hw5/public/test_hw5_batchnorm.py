@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from grader.checks import check_module
+from grader.judge.checks import check_module
 from hw5_refs import bn_params, check_batch_norm, check_state_layout, randomize
 
 

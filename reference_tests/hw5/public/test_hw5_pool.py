@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import check_function
+from grader.judge.checks import check_function
 from hw5_refs import distinct, values_hint
 
 STRIDE_HINT = values_hint("when stride is None it defaults to kernel_size (windows do not "

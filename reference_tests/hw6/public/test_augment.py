@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from grader.checks import check_function
-from grader.proxy import generator
+from grader.judge.checks import check_function
+from grader.judge.proxy import generator
 from hw6_refs import (check_raises_value_error, crop_hint, flip_hint, gaussian_noise_reference,
                       hflip, noise_hint, random_crop_reference, rot90, rot90_hint, vflip)
 

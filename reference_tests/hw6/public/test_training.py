@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grader.compare import Mismatch
+from grader.judge.compare import Mismatch
 from hw6_training_refs import (TRAIN_FILE, award_accuracy, check_early_stop, check_evaluate,
                                load_digits, probe_state, train_and_predict)
 

@@ -1,5 +1,5 @@
 # Case: monkeypatching at import.
-# At import, patches the executor's own pipeline: grader.protocol.encode_value (to send a
+# At import, patches the executor's own pipeline: grader.wire.values.encode_value (to send a
 # forged "all good" tree), grader.executor.state.reset_state, grader.executor.ops' OPS table,
 # torch.Tensor.detach/clone/to/contiguous, and safetensors' save; the functions return wrong
 # values.
@@ -46,7 +46,7 @@ def cross_entropy_grad(logits, target):
     return torch.zeros_like(logits)
 
 try:
-    import grader.protocol as _p
+    import grader.wire.values as _p
     _orig = _p.encode_value
 
     def _forged(value, tensors, meta):

@@ -1,6 +1,6 @@
 # Case: patch_allclose (security notes 5.1, attack A1).
 # At import, replaces torch.allclose, torch.equal, torch.isclose, torch.testing.assert_close,
-# numpy.testing.assert_allclose and grader.compare's comparators (where importable) with
+# numpy.testing.assert_allclose and grader.judge.compare's comparators (where importable) with
 # functions that always pass, then returns wrong values (zeros).
 # Must hold, at both levels: every test fails (score 0); the patches live only in the executor,
 # the judge's comparisons are untouched; the next submission is graded normally.
@@ -63,7 +63,7 @@ numpy.allclose = _always
 torch.Tensor.__eq__ = lambda self, other: True
 torch.Tensor.allclose = _always
 try:
-    import grader.compare as _c
+    import grader.judge.compare as _c
     _c.assert_close = _quiet
     _c.assert_same = _quiet
 except Exception:

