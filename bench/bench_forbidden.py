@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.api import grade_prepared, homework_settings, open_template  # noqa: E402
 from grader.course.manifest import load_course  # noqa: E402
-from grader.judge.plugin import SubmissionRun  # noqa: E402
+from grader.judge.run import SubmissionRun  # noqa: E402
 from grader.course.submission import prepare_submission  # noqa: E402
 
 

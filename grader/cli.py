@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from grader.errors import GraderError, UsageError
+from grader.status import SubmissionStatus
 
 __all__ = ["main"]
 
@@ -271,7 +272,7 @@ def batch(homework: str, submissions: Path, out: Path, course: Path | None, devi
         _fail(err)
         return
     click.echo(summary.line())
-    bad = sum(n for s, n in summary.statuses.items() if s != "graded")
+    bad = sum(n for s, n in summary.statuses.items() if s != SubmissionStatus.GRADED)
     sys.exit(1 if bad else 0)
 
 

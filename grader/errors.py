@@ -20,6 +20,8 @@ Student failures are not errors of the grader: the pytest plugin turns each into
 
 from __future__ import annotations
 
+from grader.status import Status
+
 __all__ = [
     "ConfigError",
     "ExecutorCrash",
@@ -61,7 +63,7 @@ class ExecutorError(GraderError):
 class StudentFailure(Exception):
     """The student's code did not produce an answer; carries the test status it maps to."""
 
-    status = "error"
+    status = Status.ERROR
     stage = "call"
 
     def __init__(self, message: str, *, public_message: str | None = None) -> None:
@@ -74,45 +76,45 @@ class StudentFailure(Exception):
 class StudentException(StudentFailure):
     """The student's function raised an exception."""
 
-    status = "error"
+    status = Status.ERROR
 
 
 class NotImplementedByStudent(StudentFailure):
     """The student's function raised NotImplementedError: the part is not written yet."""
 
-    status = "not_implemented"
+    status = Status.NOT_IMPLEMENTED
 
 
 class MissingName(StudentFailure):
     """A required name is missing from the submission, or has the wrong kind or signature."""
 
-    status = "error"
+    status = Status.ERROR
     stage = "load"
 
 
 class RequestTimeout(StudentFailure):
     """A request ran past its deadline."""
 
-    status = "timeout"
+    status = Status.TIMEOUT
 
 
 class ExecutorCrash(StudentFailure):
     """The executor process died while answering a request."""
 
-    status = "crashed"
+    status = Status.CRASHED
 
 
 class ForbiddenCall(StudentFailure):
     """The submission used an API the curriculum forbids for this part."""
 
-    status = "forbidden"
+    status = Status.FORBIDDEN
     stage = "forbidden"
 
 
 class MalformedReply(StudentFailure):
     """The executor's reply was not valid data: forged, truncated, oversized or off-schema."""
 
-    status = "error"
+    status = Status.ERROR
     stage = "protocol"
 
 
@@ -120,5 +122,5 @@ class HandleError(StudentFailure):
     """A handle to an object kept in the executor cannot be used: the executor was restarted
     since (kept objects die with it), or this executor never made it."""
 
-    status = "error"
+    status = Status.ERROR
     stage = "handle"

@@ -16,6 +16,7 @@ from grader.course.manifest import Course, Homework
 from grader.course.submission import prepare_submission
 from grader.errors import ConfigError
 from grader.judge.results import SubmissionResult
+from grader.status import Status
 
 __all__ = ["HomeworkVerdict", "mutant_part", "verify_course", "verify_homework"]
 
@@ -46,7 +47,7 @@ def mutant_part(path: Path) -> str:
 
 
 def _judge_solution(result: SubmissionResult) -> list[str]:
-    bad = [f"{p.name} ({p.status}: {p.message})" for p in result.parts() if p.status != "passed"]
+    bad = [f"{p.name} ({p.status}: {p.message})" for p in result.parts() if p.status != Status.PASSED]
     return [f"the solution fails {', '.join(bad)}"] if bad or not result.tests else []
 
 
@@ -54,7 +55,7 @@ def _judge_stub(result: SubmissionResult) -> list[str]:
     problems = []
     if result.score != 0:
         problems.append(f"the stub scores {result.score:g}, expected 0")
-    odd = [p.name for p in result.parts() if p.status != "not_implemented"]
+    odd = [p.name for p in result.parts() if p.status != Status.NOT_IMPLEMENTED]
     if odd:
         problems.append(f"the stub's parts {', '.join(odd)} do not say \"not implemented\"")
     return problems

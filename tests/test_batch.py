@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.judge import results as R
-from grader.batch.driver import discover, load_results, safe_id, write_atomic
-from grader.reports.classreport import class_stats, render_class
+from grader.batch.driver import discover, safe_id
 from grader.cli import main
-from grader.reports.gradebook import gradebook_rows
+from grader.judge import results as R
 from grader.judge.results import SubmissionResult
+from grader.reports.classreport import class_stats, render_class
+from grader.reports.files import load_results, write_atomic
+from grader.reports.gradebook import gradebook_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = {"grader": "0", "suite": "s", "torch": "2", "python": "3"}

@@ -24,8 +24,8 @@ import torch
 
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import load_course
-from grader.judge.plugin import SubmissionRun
 from grader.course.submission import prepare_submission
+from grader.judge.run import SubmissionRun
 
 ROOT = Path(__file__).resolve().parent.parent
 BYPASS = Path(__file__).resolve().parent / "submissions" / "bypass"

@@ -9,12 +9,12 @@ import types
 import pytest
 import torch
 
-from grader.wire import frames, values
-from grader.judge.checks import check_function
-from grader.judge.compare import Mismatch
 from grader.executor.child import _answer
 from grader.executor.ops import RequestContext
+from grader.judge.checks import check_function
+from grader.judge.compare import Mismatch
 from grader.judge.proxy import Student
+from grader.wire import frames
 
 
 class InProcessStudent(Student):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.judge import results as gr
 from grader.cli import main
 from grader.integrations.release import MARKER
+from grader.judge import results as gr
 
 ROOT = Path(__file__).resolve().parents[1]
 

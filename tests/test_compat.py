@@ -80,7 +80,7 @@ def test_on_mps_float64_requests_run_on_the_cpu() -> None:
 
 
 def test_an_operator_missing_on_mps_is_not_an_unwritten_part() -> None:
-    from grader.executor.child import error_record
+    from grader.executor.failures import error_record
 
     gap = NotImplementedError("The operator 'aten::_foo' is not currently implemented for the "
                               "MPS device. As a temporary fix, you can set "

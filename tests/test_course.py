@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.course import manifest as course_module
 from grader.cli import main
 from grader.config import resolve_settings
+from grader.course import manifest as course_module
 from grader.course.manifest import load_course
 from grader.errors import ConfigError
 

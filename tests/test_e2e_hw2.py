@@ -18,8 +18,8 @@ import pytest
 
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import load_course
-from grader.reports.render import render
 from grader.course.submission import prepare_submission
+from grader.reports.render import render
 
 pytestmark = pytest.mark.slow
 

@@ -9,10 +9,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from grader.judge import results as gr
 from grader.cli import main
 from grader.errors import UsageError
-from grader.reports.export import CSV_COLUMNS, CSV_TAIL, export, load_results
+from grader.judge import results as gr
+from grader.reports.export import CSV_COLUMNS, CSV_TAIL, export
+from grader.reports.files import load_results
 
 PARTS = ("softmax", "cross_entropy")
 
@@ -77,10 +78,10 @@ def test_gradescope_csv(batch):
 def test_json_export_round_trips(batch):
     text, _ = export(batch, "json")
     data = json.loads(text)
-    assert data["schema"] == "grader.reports.export/1" and data["count"] == 3
+    assert data["schema"] == "grader.export/1" and data["count"] == 3
     back = [gr.SubmissionResult.from_dict(d) for d in data["results"]]
     assert [r.student for r in back] == ["alice", "bob", "zoë"]
-    assert back == load_results(batch)
+    assert back == list(load_results(batch).values())
 
 
 def test_cli_writes_utf8_file(batch, tmp_path):
@@ -99,7 +100,7 @@ def test_errors(tmp_path):
         export(tmp_path, "csv")
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "x.json").write_text("{}", encoding="utf-8")
-    with pytest.raises(UsageError, match="not a grader result"):
+    with pytest.raises(UsageError, match="not a result file"):
         export(tmp_path, "csv")
     res = CliRunner().invoke(main, ["export", str(tmp_path)])
     assert res.exit_code == 2 and "grade: error:" in res.output

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from grader.executor import sandbox
 from grader.api import grade_prepared, homework_settings, open_template
-from grader.batch.driver import grade_batch, load_results
+from grader.batch.driver import grade_batch
 from grader.course.manifest import load_course
 from grader.course.submission import prepare_submission
+from grader.executor import sandbox
+from grader.reports.files import load_results
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from grader.judge import results
-from grader.reports.render import render
 from grader.judge.results import SubmissionResult
+from grader.reports.render import render
 
 T = results.TestResult  # aliased: pytest would try to collect a class named Test*
 

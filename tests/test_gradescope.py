@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.judge import results as gr
 from grader.integrations.gradescope import VISIBILITIES, failure_results, to_gradescope
+from grader.judge import results as gr
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = "hw2"

@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.wire import frames, values
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import load_course
+from grader.course.submission import prepare_submission
 from grader.executor import child
 from grader.executor.ops import KEPT, RequestContext
 from grader.judge.proxy import Handle
-from grader.course.submission import prepare_submission
-
+from grader.wire import frames, values
 
 # -- the wire -----------------------------------------------------------------------------------
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import pytest
 
-from grader.executor import sandbox
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import load_course
 from grader.course.submission import prepare_submission
+from grader.executor import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "submissions" / "hostile"

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from grader.cli import main
 from grader.course.manifest import load_course
-from grader.errors import SubmissionError, UsageError
 from grader.course.submission import MAX_BYTES, prepare_submission
+from grader.errors import SubmissionError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = Path(__file__).resolve().parent / "submissions" / "malformed"

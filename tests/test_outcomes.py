@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.judge import results as R
 from grader.api import check_submission
-from grader.reports.classreport import class_stats, render_class
 from grader.course.manifest import load_course
 from grader.errors import ConfigError
+from grader.judge import results as R
 from grader.judge.results import SubmissionResult
 from grader.judge.scoring import Award, tiered
+from grader.reports.classreport import class_stats, render_class
 
 COURSE_TOML = """
 [course]

@@ -23,11 +23,11 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.wire import frames, messages, values
-from grader.judge.compare import PROFILES, Mismatch, assert_close, tolerance
 from grader.course.manifest import Homework, Part
 from grader.judge import results as gr
+from grader.judge.compare import PROFILES, Mismatch, assert_close, tolerance
 from grader.judge.scoring import score_tests, total
+from grader.wire import frames, messages, values
 
 FAST = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

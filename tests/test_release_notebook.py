@@ -13,9 +13,9 @@ import yaml
 
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import Homework, load_course
+from grader.course.submission import prepare_submission
 from grader.integrations.release import release
 from grader.integrations.release_notebook import homework_notebook
-from grader.course.submission import prepare_submission
 
 pytestmark = pytest.mark.slow
 

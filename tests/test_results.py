@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.judge import results as gr
 from grader.cli import main
+from grader.judge import results as gr
 
 ROOT = Path(__file__).resolve().parents[1]
 WRONG_RELU = ROOT / "tests" / "submissions" / "hw2" / "wrong_relu_grad_one_at_zero.py"

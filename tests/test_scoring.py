@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.judge import results
 from grader.course.manifest import Homework, Part
+from grader.judge import results
 from grader.judge.scoring import score_tests, total
 
 T = results.TestResult  # aliased: pytest would try to collect a class named Test*

@@ -20,18 +20,17 @@ from hypothesis import strategies as st
 pytest.importorskip("copydetect", reason="copydetect is not installed (pip install "
                     "'torch-grader[instructor]')")
 
-from grader.reports import similarity as similarityreport  # noqa: E402
+from grader.batch.lms import Entry, discover  # noqa: E402
 from grader.cli import main  # noqa: E402
 from grader.course.manifest import Homework, load_course  # noqa: E402
-from grader.similarity.fingerprint import tidy_regions  # noqa: E402
-from grader.batch.lms import Entry, discover  # noqa: E402
-from grader.similarity.rank import NOTE, SimilarityReport, compare_entries  # noqa: E402
+from grader.reports import similarity as similarityreport  # noqa: E402
 from grader.reports.similarity import (  # noqa: E402
     batch_similarity,
     class_section,
     render_similarity,
-    write_similarity,
 )
+from grader.similarity.fingerprint import tidy_regions  # noqa: E402
+from grader.similarity.rank import NOTE, SimilarityReport, compare_entries  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SET = ROOT / "tests" / "submissions" / "similarity"
@@ -280,7 +279,7 @@ def test_json_is_strict_and_says_where_the_shared_code_is(report: SimilarityRepo
         raise AssertionError(f"not strict JSON: {value}")
 
     data = json.loads(text, parse_constant=reject)
-    assert data["schema"] == "grader.similarity.rank/1" and data["note"] == NOTE
+    assert data["schema"] == "grader.similarity/1" and data["note"] == NOTE
     assert data["boilerplate"] == "assignments/hw2/gradients.py"
     top = data["files"][0]
     assert {top["a"], top["b"]} in [set(p) for p in PLANTED]

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from grader.batch.driver import load_results
+from grader.reports.files import load_results
 
 ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "docs" / "slurm_workers.py"

@@ -9,8 +9,8 @@ import nbformat
 import pytest
 
 from grader.course.manifest import load_course
-from grader.errors import SubmissionError
 from grader.course.submission import prepare_submission, split_chunks
+from grader.errors import SubmissionError
 
 
 @pytest.fixture(scope="module")

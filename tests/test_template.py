@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.executor import sandbox
 from grader.api import homework_settings
 from grader.course.manifest import load_course
-from grader.launch.template import Template
+from grader.executor import sandbox
 from grader.judge.runner import sandbox_config
+from grader.launch.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -43,12 +43,10 @@ from typing import Any, TextIO
 from grader.batch.lms import Entry, discover, safe_id
 from grader.batch.pool import Job, error_result, prepared_to_dict, run_local
 from grader.errors import SubmissionError, UsageError
+from grader.reports.files import RESULTS, load_results, write_atomic
 from grader.version import __version__
 
-__all__ = ["BatchSummary", "Job", "discover", "grade_batch", "job_key", "load_results", "safe_id",
-           "render_outputs", "write_atomic"]
-
-RESULTS = "results"
+__all__ = ["BatchSummary", "Job", "discover", "grade_batch", "job_key", "render_outputs"]
 REPORT_EXT = {"html": "html", "md": "md", "text": "txt", "json": None}
 
 
@@ -63,43 +61,6 @@ def result_key(data: dict[str, Any]) -> dict[str, str]:
     versions = data.get("versions", {})
     return {"sha256": data.get("submission", {}).get("sha256", ""),
             "suite": versions.get("suite", ""), "grader": versions.get("grader", "")}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the whole new content (and no
-    temporary file is left behind when it cannot be written)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        what = "it is a folder" if path.is_dir() else err.strerror or str(err)
-        raise UsageError(f"{path}: cannot be written ({what})") from None
-
-
-def load_results(out: Path) -> dict[str, Any]:
-    """Every result in ``out/results``, by student id (as SubmissionResult)."""
-    from grader.judge.results import SubmissionResult
-
-    folder = Path(out) / RESULTS
-    if not folder.is_dir():
-        raise UsageError(f"{out}: no {RESULTS}/ folder; run `grade batch ... --out {out}` first")
-    results = {}
-    for path in sorted(folder.glob("*.json")):
-        if path.name.startswith("."):
-            continue
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            results[path.stem] = SubmissionResult.from_dict(data)
-        except IsADirectoryError:
-            raise UsageError(f"{path}: not a result file (it is a folder)") from None
-        except (OSError, ValueError, TypeError, KeyError) as err:
-            raise UsageError(f"{path}: not a result file ({err})") from None
-    return results
 
 
 def _report_path(folder: Path, student: str, fmt: str) -> Path | None:

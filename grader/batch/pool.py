@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from grader.errors import ConfigError, GraderError
+from grader.status import SubmissionStatus
 
 __all__ = ["MAX_ATTEMPTS", "Job", "error_result", "prepared_from_dict", "prepared_to_dict",
            "run_local", "worker_main"]
@@ -67,7 +68,7 @@ def error_result(homework: Any, settings: Any, job: Job, message: str) -> Any:
     p = job.prepared
     base = unreadable_result(homework, student=job.student, path=p.get("path", ""),
                              message=message, settings=settings, sha256=job.sha256)
-    return replace(base, status="crashed")
+    return replace(base, status=SubmissionStatus.CRASHED)
 
 
 # --------------------------------------------------------------------------------------------

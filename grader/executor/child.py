@@ -11,58 +11,20 @@ import inspect
 import os
 import sys
 import time
-import traceback
 import types
 from typing import Any
 
 import torch
 
+from grader.executor.failures import error_record, set_workdir
 from grader.executor.ops import OPS, RequestContext
 from grader.executor.state import reset_state
 from grader.wire import frames, values
 
-__all__ = ["accept", "error_record", "load_submission", "serve"]
+__all__ = ["accept", "load_submission", "serve"]
 
 MAX_REQUEST_BYTES = 4 << 30
 MAX_SPEC_BYTES = 64 << 20
-_WORKDIR: list[str] = []  # this executor's working directory, cut from the paths in messages
-
-
-def _relative(text: str) -> str:
-    """A message with this executor's working directory cut out of its paths, so a student
-    reads ``gradients.py``, not ``C:\\...\\Temp\\grader-exec-.../work0/gradients.py``."""
-    for workdir in _WORKDIR:
-        text = text.replace(workdir + os.sep, "").replace(workdir + "/", "")
-    return text
-
-
-def error_record(exc: BaseException, filenames: set[str], *, kind: str = "exception") -> dict[str, Any]:
-    """Describe an exception by type, message and the frames inside the student's files only."""
-    frames = []
-    for fr in traceback.extract_tb(exc.__traceback__):
-        if fr.filename in filenames:
-            frames.append({"file": _relative(fr.filename), "line": fr.lineno, "name": fr.name,
-                           "code": (fr.line or "").strip()[:200]})
-    if isinstance(exc, NotImplementedError) and not _device_gap(exc):
-        kind = "not_implemented"
-    elif isinstance(exc, SystemExit):
-        kind = "exit"
-    try:
-        message = _relative(str(exc))[:2000]
-    except BaseException:  # a hostile __str__
-        message = "<unprintable message>"
-    return {"kind": kind, "type": type(exc).__name__, "message": message, "frames": frames[-8:]}
-
-
-def _device_gap(exc: BaseException) -> bool:
-    """A NotImplementedError raised by torch for a device that lacks an operator (MPS), not
-    by the student's untouched stub."""
-    try:
-        return "for the MPS device" in str(exc) or "MPS framework doesn't support" in str(exc)
-    except BaseException:  # noqa: B036 - a hostile __str__
-        return False
-
-
 def _describe(obj: Any) -> dict[str, Any]:
     kind = "class" if isinstance(obj, type) else "function" if callable(obj) else "value"
     entry: dict[str, Any] = {"kind": kind}
@@ -131,7 +93,7 @@ def accept(stream: frames.Stream, config: dict[str, Any]) -> None:
     workdir = config["workdir"]
     os.makedirs(workdir, exist_ok=True)
     os.chdir(workdir)
-    _WORKDIR[:] = sorted({workdir, os.path.realpath(workdir)}, key=len, reverse=True)
+    set_workdir(workdir)
     spec, _ = frames.recv_frame(stream, max_bytes=MAX_SPEC_BYTES)
     sub = spec["submission"]
     with open(os.path.join(workdir, sub["filename"]), "w", encoding="utf-8") as f:

@@ -18,8 +18,10 @@ from typing import Any
 
 import torch
 
+from grader.executor.failures import error_record
 from grader.executor.recorder import Recording
-from grader.wire import values
+from grader.wire import trees, values
+from grader.wire.vjp import vjp_objective
 
 __all__ = ["OPS", "RequestContext"]
 
@@ -99,78 +101,42 @@ KEPT = _Kept()
 
 
 def _to_device(value: Any, device: str) -> Any:
-    if isinstance(value, torch.Tensor):
-        return value.to(device) if device != "cpu" else value
-    if isinstance(value, values.Handle):
-        return KEPT.get(value)
-    if isinstance(value, values.GeneratorSpec):
-        gen = torch.Generator(device=device if value.device == "same" else value.device)
-        gen.manual_seed(value.seed)
-        return gen
-    if isinstance(value, list):
-        return [_to_device(v, device) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_to_device(v, device) for v in value)
-    if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
-    return value
+    """The decoded tree as the student's code receives it: tensors on the request's device,
+    generators made and seeded here, handles replaced by the objects they stand for."""
+    def one(leaf: Any) -> Any:
+        if isinstance(leaf, torch.Tensor):
+            return leaf.to(device) if device != "cpu" else leaf
+        if isinstance(leaf, values.Handle):
+            return KEPT.get(leaf)
+        if isinstance(leaf, values.GeneratorSpec):
+            gen = torch.Generator(device=device if leaf.device == "same" else leaf.device)
+            gen.manual_seed(leaf.seed)
+            return gen
+        return leaf
+
+    return trees.map_tree(value, one)
 
 
-def _leaves(value: Any, path: str, out: list[tuple[str, torch.Tensor]],
-            replace: Callable[[torch.Tensor], torch.Tensor],
-            wanted: list[str] | None = None) -> Any:
-    """Replace floating tensors in a tree (by ``replace``) and list them with their paths;
-    with ``wanted`` (paths such as ``args[0]``), only the tensors at or under those paths."""
-    if isinstance(value, torch.Tensor):
-        if value.is_floating_point() and _is_wanted(path, wanted):
-            new = replace(value)
-            out.append((path, new))
-            return new
-        return value
-    if isinstance(value, list):
-        return [_leaves(v, f"{path}[{i}]", out, replace, wanted) for i, v in enumerate(value)]
-    if isinstance(value, tuple):
-        return tuple(_leaves(v, f"{path}[{i}]", out, replace, wanted)
-                     for i, v in enumerate(value))
-    if isinstance(value, dict):
-        return {k: _leaves(v, f"{path}.{k}", out, replace, wanted) for k, v in value.items()}
-    return value
-
-
-def _is_wanted(path: str, wanted: list[str] | None) -> bool:
-    return wanted is None or any(path == w or path.startswith((w + "[", w + "."))
-                                 for w in wanted)
-
-
-def _flat_tensors(value: Any) -> list[torch.Tensor | None]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _flat_tensors(v)]
-    if isinstance(value, dict):
-        return [t for k in sorted(value) for t in _flat_tensors(value[k])]
-    return []
+def _leaf_inputs(value: Any, path: str, wanted: list[str] | None = None,
+                 ) -> tuple[Any, list[tuple[str, torch.Tensor]]]:
+    """The tree with its floating tensors (only those at or under ``wanted``, if given) made
+    leaves that require grad, and those leaves with their paths."""
+    return trees.replace_leaves(
+        value, path, lambda t: t.detach().requires_grad_(True),
+        lambda where, t: t.is_floating_point() and trees.at_or_under(where, wanted))
 
 
 def _backward(outputs: Any, upstream: Any, leaves: list[tuple[str, torch.Tensor]],
               filenames: set[str]) -> tuple[dict[str, torch.Tensor | None], str | None]:
     """Gradients of the outputs (weighted by ``upstream``) with respect to each leaf."""
-    pairs = [(o, u) for o, u in zip(_flat_tensors(outputs), _flat_tensors(upstream))
-             if isinstance(o, torch.Tensor) and isinstance(u, torch.Tensor)]
+    pairs = list(zip(trees.tensors(outputs), trees.tensors(upstream)))
     usable = [(o, u) for o, u in pairs if o.requires_grad and o.shape == u.shape]
     if not usable or not leaves:
         return {p: None for p, _ in leaves}, "no_history" if pairs else "no_output"
     try:
-        # The gradient of Σ (o * u).sum() is the vector-Jacobian product for upstream u, bit
-        # for bit; a scalar needs no grad_outputs, whose shape check imports sympy.
-        terms = [(o * u.to(o.dtype)).sum() for o, u in usable]
-        objective = terms[0]
-        for term in terms[1:]:  # not torch.stack: the outputs may differ in dtype
-            objective = objective + term
-        grads = torch.autograd.grad(objective, [t for _, t in leaves], allow_unused=True)
+        grads = torch.autograd.grad(vjp_objective(usable), [t for _, t in leaves],
+                                    allow_unused=True)
     except BaseException as exc:  # noqa: B036 - the student's backward may raise anything
-        from grader.executor.child import error_record
-
         record = error_record(exc, filenames)
         record["stage"] = "backward"
         raise _StudentError(record) from None
@@ -205,9 +171,9 @@ def _run_callable(ctx: RequestContext, fn: Any, name: str, args: list[Any],
     wanted = ctx.header.get("grad_wrt")  # None: every floating input is a leaf
     leaves: list[tuple[str, torch.Tensor]] = []
     if want_grad:
-        args = _leaves(args, "args", leaves, lambda t: t.detach().requires_grad_(True), wanted)
-        kwargs = _leaves(kwargs, "kwargs", leaves, lambda t: t.detach().requires_grad_(True),
-                         wanted)
+        args, arg_leaves = _leaf_inputs(args, "args", wanted)
+        kwargs, kwarg_leaves = _leaf_inputs(kwargs, "kwargs", wanted)
+        leaves = arg_leaves + kwarg_leaves
     if check_bind:
         _bind_check(fn, name, args, kwargs)
     with ctx.recording().active():
@@ -298,7 +264,7 @@ def _module_step(ctx: RequestContext, module: torch.nn.Module, step: dict[str, A
     leaves: list[tuple[str, torch.Tensor]] = []
     want_grad = step.get("upstream") is not None
     if want_grad:
-        inputs = _leaves(inputs, "inputs", leaves, lambda t: t.detach().requires_grad_(True))
+        inputs, leaves = _leaf_inputs(inputs, "inputs")
         module.zero_grad(set_to_none=True)
     with ctx.recording().active():
         output = module(*inputs)

@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.judge.results import SubmissionResult, json_safe
+from grader.status import Status, SubmissionStatus
 
 __all__ = ["VISIBILITIES", "build_autograder", "failure_results", "main", "run_autograder",
            "to_gradescope"]
@@ -171,7 +172,7 @@ _STATUS_WORDS = {"passed": "passed", "failed": "failed", "error": "raised an err
 
 
 def _test_output(t: Any) -> str:
-    if t.status == "passed":
+    if t.status == Status.PASSED:
         return "passed"
     head = f"**{_STATUS_WORDS.get(t.status, t.status)}**"
     if t.stage:
@@ -193,7 +194,7 @@ def to_gradescope(result: SubmissionResult, *, hidden_visibility: str = "after_p
                 "number": f"{i}.{j}",
                 "score": round(t.points, 4),
                 "max_score": round(t.max_points, 4),
-                "status": "passed" if t.status == "passed" else "failed",
+                "status": "passed" if t.status == Status.PASSED else "failed",
                 "visibility": hidden_visibility if t.visibility == "hidden" else "visible",
                 "output": _test_output(t),
                 "output_format": "md",
@@ -206,7 +207,7 @@ def to_gradescope(result: SubmissionResult, *, hidden_visibility: str = "after_p
     lines = [f"**{result.assignment}**: {public} public test{'s' * (public != 1)}"
              + (f" and {hidden} hidden test{'s' * (hidden != 1)}" if hidden else "")
              + f" ran on {result.device} (isolation {result.isolation})."]
-    if result.status != "graded":
+    if result.status != SubmissionStatus.GRADED:
         lines.append(f"\nYour submission could not be graded: {result.message}")
     if result.left_out:
         lines.append("\nLeft out of the graded module (top-level code is not graded):")

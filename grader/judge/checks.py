@@ -20,74 +20,37 @@ import torch
 
 from grader.judge.compare import Hint, Mismatch, assert_close
 from grader.judge.proxy import CallResult, ModuleResult, Student
+from grader.wire import trees
+from grader.wire.vjp import vjp_objective
 
-__all__ = ["check_function", "check_module", "reference_grads", "upcast", "vjp_objective"]
+__all__ = ["check_function", "check_module", "reference_grads", "upcast"]
 
 
 def upcast(value: Any, *, requires_grad: bool = False) -> Any:
     """A float64 copy of every floating tensor in a tree (optionally requiring grad)."""
-    if isinstance(value, torch.Tensor):
-        if value.is_floating_point():
-            return value.detach().to(torch.float64).requires_grad_(requires_grad)
-        return value.clone()
-    if isinstance(value, list):
-        return [upcast(v, requires_grad=requires_grad) for v in value]
-    if isinstance(value, tuple):
-        return tuple(upcast(v, requires_grad=requires_grad) for v in value)
-    if isinstance(value, dict):
-        return {k: upcast(v, requires_grad=requires_grad) for k, v in value.items()}
-    return value
+    def one(leaf: Any) -> Any:
+        if not isinstance(leaf, torch.Tensor):
+            return leaf
+        if leaf.is_floating_point():
+            return leaf.detach().to(torch.float64).requires_grad_(requires_grad)
+        return leaf.clone()
+
+    return trees.map_tree(value, one)
 
 
-def _leaves(value: Any, path: str, out: list[tuple[str, torch.Tensor]]) -> None:
-    if isinstance(value, torch.Tensor):
-        if value.is_floating_point():
-            out.append((path, value))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _leaves(v, f"{path}[{i}]", out)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _leaves(v, f"{path}.{k}", out)
-
-
-def _flat(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [t for v in value for t in _flat(v)]
-    if isinstance(value, dict):
-        return [t for k in sorted(value) for t in _flat(value[k])]
-    return []
+def _floating(value: Any, path: str = "") -> list[tuple[str, torch.Tensor]]:
+    return [(p, t) for p, t in trees.leaves(value, path) if t.is_floating_point()]
 
 
 def _map_tensors(value: Any, fn: Callable[[torch.Tensor], Any]) -> Any:
-    if isinstance(value, torch.Tensor):
-        return fn(value)
-    if isinstance(value, list):
-        return [_map_tensors(v, fn) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_map_tensors(v, fn) for v in value)
-    if isinstance(value, dict):
-        return {k: _map_tensors(v, fn) for k, v in value.items()}
-    return value
-
-
-def vjp_objective(pairs: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
-    """``Σ (output * upstream).sum()``: its gradient is the vector-Jacobian product for these
-    upstream gradients, bit for bit, and a scalar needs no grad_outputs (whose shape check
-    imports sympy: half a second on the first call)."""
-    terms = [(o * u.to(o.dtype)).sum() for o, u in pairs]
-    total = terms[0]
-    for term in terms[1:]:  # not torch.stack: the outputs may differ in dtype
-        total = total + term
-    return total
+    return trees.map_tree(value, lambda v: fn(v) if isinstance(v, torch.Tensor) else v)
 
 
 def reference_grads(outputs: Any, upstream: Any, leaves: list[tuple[str, torch.Tensor]],
                     ) -> dict[str, torch.Tensor]:
     """Gradients of a reference's outputs (weighted by ``upstream``) per input path."""
-    pairs = [(o, u) for o, u in zip(_flat(outputs), _flat(upstream)) if o.requires_grad]
+    pairs = [(o, u) for o, u in zip(trees.tensors(outputs), trees.tensors(upstream))
+             if o.requires_grad]
     if not pairs:
         return {p: torch.zeros_like(t) for p, t in leaves}
     grads = torch.autograd.grad(vjp_objective(pairs), [t for _, t in leaves], allow_unused=True)
@@ -117,7 +80,7 @@ def _pretty(path: str, names: dict[str, str]) -> str:
 
 
 def _input_dtype(args: Sequence[Any], kwargs: Mapping[str, Any]) -> torch.dtype | None:
-    for t in _flat(list(args)) + _flat(dict(kwargs)):
+    for t in trees.tensors(list(args)) + trees.tensors(dict(kwargs)):
         if t.is_floating_point():
             return t.dtype
     return None
@@ -140,7 +103,7 @@ def check_function(student: Student, name: str, reference: Callable[..., Any], *
     ref_kwargs = upcast(dict(kwargs), requires_grad=grad and wrt is None)
     if wrt is not None:
         for key in wrt:
-            for _, leaf in _tensor_leaves(ref_args[key] if isinstance(key, int)
+            for _, leaf in _floating(ref_args[key] if isinstance(key, int)
                                           else ref_kwargs[key]):
                 leaf.requires_grad_(True)
     expected = reference(*ref_args, **ref_kwargs)
@@ -159,8 +122,7 @@ def check_function(student: Student, name: str, reference: Callable[..., Any], *
                  profile=profile, dtype=dtype, meta=result.meta, device=result.device, hint=hint)
     if grad:
         leaves: list[tuple[str, torch.Tensor]] = []
-        _leaves(ref_args, "args", leaves)
-        _leaves(ref_kwargs, "kwargs", leaves)
+        leaves += _floating(ref_args, "args") + _floating(ref_kwargs, "kwargs")
         leaves = [(p, t) for p, t in leaves if t.requires_grad]
         _check_grads(result, reference_grads(expected, upstream, leaves),
                      _display_names(reference, args, kwargs), grad_profile, grad_hint)
@@ -169,10 +131,6 @@ def check_function(student: Student, name: str, reference: Callable[..., Any], *
     return result
 
 
-def _tensor_leaves(value: Any) -> list[tuple[str, torch.Tensor]]:
-    out: list[tuple[str, torch.Tensor]] = []
-    _leaves(value, "", out)
-    return out
 
 
 def _grad_wrt(reference: Callable[..., Any], names: Sequence[str | int] | None, n_args: int,
@@ -217,20 +175,10 @@ def _check_grads(result: CallResult, expected: dict[str, torch.Tensor], names: d
 def _check_unmodified(name: str, after: Any, before: Any) -> None:
     if after is None:
         return
-    for (path, b), a in zip(_paths(before, ""), _flat(after)):
+    for (path, b), a in zip(trees.leaves(before), trees.tensors(after)):
         if b.shape != a.shape or not torch.equal(b.to(a.dtype), a):
             raise Mismatch("inputs", f"`{name}` modified its input {path.lstrip('.')} in place; "
                            "compute into new tensors instead")
-
-
-def _paths(value: Any, path: str) -> list[tuple[str, torch.Tensor]]:
-    if isinstance(value, torch.Tensor):
-        return [(path, value)]
-    if isinstance(value, (list, tuple)):
-        return [p for i, v in enumerate(value) for p in _paths(v, f"{path}[{i}]")]
-    if isinstance(value, dict):
-        return [p for k in sorted(value) for p in _paths(value[k], f"{path}.{k}")]
-    return []
 
 
 def check_module(student: Student, name: str, reference: torch.nn.Module, *init_args: Any,

@@ -12,133 +12,26 @@ submission fed to the plugin, so a pool of judges grades many submissions per co
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import time
-import traceback
-import types
-import zlib
 from collections.abc import Callable, Generator, Iterable
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import pytest
-import torch
 from _pytest.reports import TestReport
 
 from grader.config import Settings
-from grader.course.forbidden import scan_forbidden
 from grader.course.manifest import MANIFEST, Homework
 from grader.course.submission import Prepared
-from grader.errors import GraderError, StudentFailure
-from grader.judge.compare import Mismatch
-from grader.judge.proxy import Student
-from grader.judge.results import TestResult
-from grader.judge.scoring import Award
-from grader.judge.timelimit import OuterTimeout, time_limit
+from grader.errors import GraderError
+from grader.judge.fixtures import FIXTURES, Fixtures
+from grader.judge.outcomes import part_of, record
+from grader.judge.run import SubmissionRun, stub_signatures
+from grader.judge.timelimit import time_limit
 from grader.launch.executor import Executor, ExecutorSpec, Launcher
 
-__all__ = ["GraderPlugin", "SubmissionRun"]
-
-
-class SubmissionRun:
-    """One submission being graded: its executor and the outcomes of its tests."""
-
-    def __init__(self, prepared: Prepared, homework: Homework, settings: Settings,
-                 executor: Executor, signatures: dict[str, str]) -> None:
-        self.prepared = prepared
-        self.homework = homework
-        self.settings = settings
-        self.executor = executor
-        self.signatures = signatures
-        self.outcomes: dict[str, TestResult] = {}
-        self.internal_errors: list[str] = []  # tracebacks of broken tests, for instructors
-        self.started = time.perf_counter()
-        patterns = {p.name: list(p.forbidden) for p in homework.parts}
-        self.forbidden_in_source = scan_forbidden(prepared.source, patterns)
-        # token -> (executor restarts when it was made, the name that made it): a handle dies
-        # when the executor restarts; and test id -> its student.award verdict, until recorded
-        self.handles: dict[str, tuple[int, str]] = {}
-        self.awards: dict[str, Award] = {}
-        self.part_timeouts = {p.name: p.request_timeout_s for p in homework.parts
-                              if p.request_timeout_s is not None}
-        self.warnings = tuple(
-            f"{part}: line {hit.line} names {hit.name}, which is forbidden in this part (the "
-            "part scores 0 if the code runs it)"
-            for part, hits in scan_forbidden(prepared.source, patterns).items() for hit in hits)
-
-    def forbidden_patterns(self, part: str) -> tuple[str, ...]:
-        return next((p.forbidden for p in self.homework.parts if p.name == part), ())
-
-    def expected_signature(self, name: str) -> str | None:
-        return self.signatures.get(name)
-
-    def load_errors(self) -> list[dict[str, Any]]:
-        return list(self.executor.start().get("errors", []))
-
-    def request(self, header: dict[str, Any], tensors: dict[str, torch.Tensor], *,
-                label: str, part: str = "") -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
-        """Send a request with the deadline of its part."""
-        return self.executor.request(header, tensors, timeout_s=self.timeout_for(part),
-                                     label=label)
-
-    def timeout_for(self, part: str) -> float:
-        """The deadline of a part's requests: its own ``request_timeout_s`` where the manifest
-        sets one (a training run), else the run's."""
-        return self.part_timeouts.get(part) or self.settings.request_timeout_s
-
-
-def stub_signatures(path: Path) -> dict[str, str]:
-    """The signatures of the stub's functions and classes (``(a, dim=-1)``), for messages."""
-    try:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (OSError, SyntaxError):
-        return {}
-    out = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            out[node.name] = f"({ast.unparse(node.args)})"
-        elif isinstance(node, ast.ClassDef):
-            init = next((n for n in node.body if isinstance(n, ast.FunctionDef)
-                         and n.name == "__init__"), None)
-            if init is not None:
-                args = ast.unparse(init.args).split(", ", 1)
-                out[node.name] = f"({args[1] if len(args) > 1 else ''})"
-    return out
-
-
-_PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite",
-                   "nonfinite_reference")
-
-
-def mismatch_details(exc: BaseException, hidden: bool) -> dict[str, Any]:
-    """The numbers of a mismatch for reports; hidden tests keep only summary numbers."""
-    if not isinstance(exc, Mismatch):
-        return {}
-    details = {k: v for k, v in exc.details.items() if isinstance(v, (int, float, list))}
-    if hidden:
-        details = {k: v for k, v in details.items() if k in _PUBLIC_DETAILS}
-    return details
-
-
-def _classify(exc: BaseException | None, hidden: bool) -> tuple[str, str, str]:
-    """(status, stage, message) for a test that raised ``exc``."""
-    if exc is None:
-        return "passed", "", ""
-    if isinstance(exc, StudentFailure):
-        return exc.status, exc.stage, exc.public_message if hidden else exc.message
-    if isinstance(exc, Mismatch):
-        return "failed", exc.stage, exc.public_message if hidden else exc.message
-    if isinstance(exc, pytest.skip.Exception):
-        return "skipped", "", str(exc.msg) if not hidden else "skipped"
-    text = str(exc)
-    if isinstance(exc, OuterTimeout):
-        return "timeout", "call", str(exc)
-    if isinstance(exc, AssertionError):
-        return "failed", "values", "an assertion about the result failed" if hidden else \
-            (text.splitlines()[0] if text else "an assertion about the result failed")
-    return "error", "internal", ("the test itself failed (an error in the grader or the test, "
-                                 f"not in your code: {type(exc).__name__}); tell your instructor")
+__all__ = ["GraderPlugin"]
 
 
 class GraderPlugin:
@@ -161,7 +54,7 @@ class GraderPlugin:
         self.items: list[pytest.Item] = []
         self.collect_errors: list[str] = []
         self.signatures = stub_signatures(homework.stub_path)
-        self._reference: types.ModuleType | None = None
+        self.fixtures = Fixtures(homework, settings, lambda: self.current)
         harness = homework.harness_path
         self.harness = ({"filename": harness.name, "source": harness.read_text(encoding="utf-8")}
                         if harness.is_file() else None)
@@ -206,7 +99,7 @@ class GraderPlugin:
         the hidden tests, so a part may have none there.)"""
         if self.homework.hidden_pending:
             return
-        tested = {_part_of(item) for item in items}
+        tested = {part_of(item) for item in items}
         for part in self.homework.parts:
             if part.name not in tested:
                 self.collect_errors.append(
@@ -233,61 +126,9 @@ class GraderPlugin:
                 return False  # a conftest fixture, or one that overrides ours
         return all(m.name in _PASSIVE_MARKS for m in item.iter_markers())
 
-    # -- fixtures ---------------------------------------------------------------------------
-    @pytest.fixture
-    def student(self, request: pytest.FixtureRequest) -> Student:
-        """The submission being graded, as a proxy to its sandboxed executor."""
-        return self._student(request.node)
-
-    def _student(self, item: pytest.Item) -> Student:
-        assert self.current is not None, "no submission is being graded"
-        return Student(self.current, part=_part_of(item), seed=self.seed_of(item),
-                       hidden=item.get_closest_marker("hidden") is not None, test_id=item.nodeid)
-
-    @pytest.fixture
-    def reference(self) -> types.ModuleType:
-        """The instructor's solution module, imported in the judge (never shipped)."""
-        return self._reference_module()
-
-    def _reference_module(self) -> types.ModuleType:
-        if self._reference is None:
-            path = self.homework.solution_path
-            if not path.is_file():
-                pytest.skip(f"the reference solution {path} is not here")
-            spec = importlib.util.spec_from_file_location(f"reference_{self.homework.id}", path)
-            assert spec and spec.loader
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self._reference = module
-        return self._reference
-
-    @pytest.fixture
-    def device(self) -> str:
-        """Where the student's code runs (``cpu`` or ``cuda:N``)."""
-        return self.run_settings.device
-
-    @pytest.fixture
-    def rng(self, request: pytest.FixtureRequest) -> torch.Generator:
-        """A CPU generator seeded from the test id (and the course's salt)."""
-        return torch.Generator().manual_seed(self.seed_of(request.node))
-
-    def _fixture_values(self, item: pytest.Item) -> dict[str, Any]:
-        """The arguments of a test that ``direct`` accepted: our fixtures and its params."""
-        params = item.callspec.params if hasattr(item, "callspec") else {}
-        own: dict[str, Callable[[], Any]] = {
-            "student": lambda: self._student(item), "reference": self._reference_module,
-            "device": lambda: self.run_settings.device, "settings": lambda: self.run_settings,
-            "rng": lambda: torch.Generator().manual_seed(self.seed_of(item))}
-        return {name: params[name] if name in params else own[name]()
-                for name in item._fixtureinfo.argnames}  # type: ignore[attr-defined]
-
-    @pytest.fixture
-    def settings(self) -> Settings:
-        """The run's settings (memory budget, timeouts), for tests that size inputs by them."""
-        return self.run_settings
-
-    def seed_of(self, item: pytest.Item) -> int:
-        return zlib.crc32(f"{self.run_settings.seed_salt}:{item.nodeid}".encode())
+    # -- fixtures: one table (grader.judge.fixtures), one pytest fixture per entry -----------
+    def _fixture(self, name: str, request: pytest.FixtureRequest) -> Any:
+        return self.fixtures.value(name, request.node)
 
     # -- the loop ---------------------------------------------------------------------------
     def pytest_runtestloop(self, session: pytest.Session) -> bool:
@@ -337,7 +178,7 @@ class GraderPlugin:
         started = time.perf_counter()
         when, error = "setup", None
         try:
-            kwargs = self._fixture_values(item)
+            kwargs = self.fixtures.arguments(item)
             when = "call"
             with time_limit(self.run_settings.test_timeout_s):
                 item.obj(**kwargs)  # type: ignore[attr-defined]
@@ -347,27 +188,8 @@ class GraderPlugin:
 
     def _record(self, item: pytest.Item, when: str, exc: BaseException | None,
                 duration: float) -> tuple[str, str]:
-        """Store a test's outcome in the current run; returns (status, message)."""
-        run = self.current
-        assert run is not None
-        hidden = item.get_closest_marker("hidden") is not None
-        status, stage, message = _classify(exc, hidden)
-        details = mismatch_details(exc, hidden) if exc is not None else {}
-        award = run.awards.pop(item.nodeid, None) if when == "call" else None
-        credit = None
-        if award is not None and status == "passed":
-            message, details = award.message, dict(award.details)
-            if award.credit < 1.0:
-                status, stage, credit = "failed", "outcome", award.credit
-        if when == "call" or (when == "setup" and exc is not None):
-            run.outcomes[item.nodeid] = TestResult(
-                id=item.nodeid, part=_part_of(item), visibility="hidden" if hidden else "public",
-                points=0.0, max_points=0.0, status=status, stage=stage, message=message,
-                duration_s=round(duration, 4), details=details, credit=credit)
-            if stage == "internal" and exc is not None:
-                run.internal_errors.append(f"{item.nodeid}:\n" + "".join(
-                    traceback.format_exception(exc, limit=-6)))
-        return status, message
+        assert self.current is not None
+        return record(self.current, item, when, exc, duration)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -407,11 +229,14 @@ def _is_positive(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
-def _part_of(item: pytest.Item) -> str:
-    marker = item.get_closest_marker("part")
-    return str(marker.args[0]) if marker else ""
+def _fixture_method(name: str) -> Any:
+    def fixture(self: GraderPlugin, request: pytest.FixtureRequest) -> Any:
+        return self._fixture(name, request)
+
+    fixture.__name__ = name
+    fixture.__doc__ = f"The ``{name}`` fixture (grader.judge.fixtures)."
+    return pytest.fixture(name=name)(fixture)
 
 
-def weight_of(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("weight")
-    return float(marker.args[0]) if marker and marker.args else 1.0
+for _name in FIXTURES:
+    setattr(GraderPlugin, _name, _fixture_method(_name))

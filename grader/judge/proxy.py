@@ -33,11 +33,11 @@ from grader.errors import (
 )
 from grader.judge.compare import Mismatch
 from grader.judge.scoring import Award
-from grader.wire import values
+from grader.wire import trees, values
 from grader.wire.rules import describe_hit, kind_of
 
 if TYPE_CHECKING:
-    from grader.judge.plugin import SubmissionRun
+    from grader.judge.run import SubmissionRun
 
 __all__ = ["CallResult", "Handle", "ModuleResult", "Student", "generator"]
 
@@ -79,19 +79,17 @@ class ModuleResult:
 def _encode(value: Any, tensors: dict[str, torch.Tensor],
             check: Callable[[Handle], None] = lambda h: None) -> Any:
     """A request's value tree as JSON; ``check`` vets each handle before it is sent."""
-    if isinstance(value, torch.Generator):
-        raise TypeError("pass a seed with grader.judge.proxy.generator(seed), not a torch.Generator")
-    if isinstance(value, _GeneratorArg):
-        return {"$gen": [value.seed, "same"]}
-    if isinstance(value, Handle):
-        check(value)
-    if isinstance(value, list):  # generators may sit inside the args list / kwargs dict
-        return [_encode(v, tensors, check) for v in value]
-    if isinstance(value, tuple) and not isinstance(value, torch.Size):
-        return {"$tuple": [_encode(v, tensors, check) for v in value]}
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        return {"$dict": {k: _encode(v, tensors, check) for k, v in value.items()}}
-    return values.encode_value(value, tensors, {})
+    def leaf(item: Any) -> Any:
+        if isinstance(item, torch.Generator):
+            raise TypeError("pass a seed with grader.judge.proxy.generator(seed), not a "
+                            "torch.Generator")
+        if isinstance(item, _GeneratorArg):
+            return values.GeneratorSpec(item.seed, "same")
+        if isinstance(item, Handle):
+            check(item)
+        return item
+
+    return values.encode_value(trees.map_tree(value, leaf), tensors, {})
 
 
 @dataclass(frozen=True)

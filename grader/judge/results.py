@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
+from grader.status import Status, SubmissionStatus
 from grader.version import __version__
 
 if TYPE_CHECKING:
@@ -26,11 +27,10 @@ __all__ = ["SCHEMA", "STATUSES", "PartResult", "SubmissionResult", "TestResult",
            "unreadable_result", "versions"]
 
 SCHEMA = "grader.result/1"
-STATUSES = ("passed", "failed", "error", "timeout", "crashed", "forbidden", "not_implemented",
-            "skipped")
+STATUSES = tuple(Status)
 # Which status a part shows when its tests differ: the most telling first.
-_PART_ORDER = ("forbidden", "not_implemented", "timeout", "crashed", "error", "failed",
-               "skipped", "passed")
+_PART_ORDER = (Status.FORBIDDEN, Status.NOT_IMPLEMENTED, Status.TIMEOUT, Status.CRASHED,
+               Status.ERROR, Status.FAILED, Status.SKIPPED, Status.PASSED)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,8 @@ class SubmissionResult:
 
     @property
     def full_marks(self) -> bool:
-        return self.status == "graded" and all(t.status == "passed" for t in self.tests) \
+        return self.status == SubmissionStatus.GRADED and \
+            all(t.status == Status.PASSED for t in self.tests) \
             and bool(self.tests)
 
     def parts(self) -> list[PartResult]:
@@ -106,7 +107,7 @@ class SubmissionResult:
                 continue
             status = min((t.status for t in tests), key=_PART_ORDER.index)
             # A public test's message shows values; a hidden one only summary numbers.
-            candidates = [t for t in tests if t.status == status and status != "passed"]
+            candidates = [t for t in tests if t.status == status and status != Status.PASSED]
             failing = next((t for t in candidates if t.visibility == "public"),
                            candidates[0] if candidates else None)
             # A passed part says what it reached when a test reports it (an accuracy).
@@ -115,7 +116,7 @@ class SubmissionResult:
                 name=name, points=round(sum(t.points for t in tests), 4),
                 max_points=round(sum(t.max_points for t in tests), 4), status=status,
                 message=failing.message if failing else said,
-                passed=sum(t.status == "passed" for t in tests), total=len(tests)))
+                passed=sum(t.status == Status.PASSED for t in tests), total=len(tests)))
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -193,7 +194,7 @@ def unreadable_result(homework: Homework, *, student: str, path: str, message: s
     """The result of a submission that could not be read at all."""
     return SubmissionResult(
         assignment=homework.id, submission={"id": student, "path": path, "sha256": sha256},
-        score=0.0, max_score=homework.max_score, status="unreadable", device=settings.device,
+        score=0.0, max_score=homework.max_score, status=SubmissionStatus.UNREADABLE, device=settings.device,
         isolation="none", versions=versions(homework, settings=settings), duration_s=0.0,
         message=message,
         parts_order=tuple(p.name for p in homework.parts))

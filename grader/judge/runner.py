@@ -23,11 +23,14 @@ from grader.config import Settings
 from grader.course.manifest import Homework
 from grader.course.submission import Prepared
 from grader.errors import ConfigError
-from grader.judge.plugin import GraderPlugin, SubmissionRun, weight_of
+from grader.judge.outcomes import weight_of
+from grader.judge.plugin import GraderPlugin
 from grader.judge.results import SubmissionResult, versions
+from grader.judge.run import SubmissionRun
 from grader.judge.scoring import score_tests, total
 from grader.launch.executor import Launcher
 from grader.launch.isolation import choose_isolation
+from grader.status import SubmissionStatus
 
 __all__ = ["choose_isolation", "run_suite", "sandbox_config"]
 
@@ -169,7 +172,7 @@ def run_suite(homework: Homework, settings: Settings, template: Launcher,
         result = SubmissionResult(
             assignment=homework.id,
             submission={"id": prepared.id, "path": prepared.path, "sha256": prepared.sha256},
-            score=score, max_score=max_score, status="graded", device=settings.device,
+            score=score, max_score=max_score, status=SubmissionStatus.GRADED, device=settings.device,
             isolation=ready["isolation"], versions=ready["versions"],
             duration_s=round(time.perf_counter() - run.started, 3), tests=tests,
             left_out=prepared.left_out, warnings=run.warnings,

@@ -12,6 +12,7 @@ from typing import Any
 
 from grader.course.manifest import Homework
 from grader.judge.results import TestResult
+from grader.status import Status
 
 __all__ = ["Award", "score_tests", "tiered", "total"]
 
@@ -57,11 +58,11 @@ def score_tests(homework: Homework, order: Sequence[tuple[str, str, str, float]]
         share = points.get(part, 0.0) * weight / weights[part] if weights[part] else 0.0
         result = outcomes.get(test_id) or TestResult(
             id=test_id, part=part, visibility=visibility, points=0.0, max_points=0.0,
-            status="error", stage="internal", message="the test produced no result")
-        if part in forbidden and result.status != "forbidden":
-            result = replace(result, status="forbidden", stage="forbidden",
+            status=Status.ERROR, stage="internal", message="the test produced no result")
+        if part in forbidden and result.status != Status.FORBIDDEN:
+            result = replace(result, status=Status.FORBIDDEN, stage="forbidden",
                              message=forbidden[part], details={}, credit=None)
-        earned = share if result.status == "passed" else share * (result.credit or 0.0)
+        earned = share if result.status == Status.PASSED else share * (result.credit or 0.0)
         # unrounded: a part's shares sum to its points (rounding each lost up to 5e-7 a test)
         scored.append(replace(result, points=earned, max_points=share))
     return tuple(scored)
@@ -74,7 +75,7 @@ def _forbidden_parts(order: Sequence[tuple[str, str, str, float]],
     found: dict[str, str] = {}
     for test_id, part, _, _ in order:
         result = outcomes.get(test_id)
-        if result is not None and result.status == "forbidden" and part not in found:
+        if result is not None and result.status == Status.FORBIDDEN and part not in found:
             found[part] = result.message
     return found
 

@@ -31,11 +31,12 @@ from grader.errors import (
     RequestTimeout,
 )
 from grader.wire.messages import JUDGE_RECEIVES
+from grader.wire.reader import FrameTooLarge, read_frame
 
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["Channel", "Executor", "ExecutorSpec", "Launcher", "LauncherLost", "ReplyTooLarge",
+__all__ = ["Channel", "Executor", "ExecutorSpec", "Launcher", "LauncherLost",
            "SocketChannel", "describe_exit", "describe_status", "template_env"]
 
 MAX_CONTROL_MESSAGE = 1 << 16
@@ -70,7 +71,7 @@ class Channel(Protocol):
     def receive(self, deadline: float, max_bytes: int, accept: Collection[str] = ...,
                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         """The next frame, a message of a kind in ``accept`` (``grader.wire.messages``). Raises
-        RequestTimeout at the deadline, EOFError when the executor is gone, ReplyTooLarge
+        RequestTimeout at the deadline, EOFError when the executor is gone, FrameTooLarge
         before reading a body over ``max_bytes``, FrameError for anything malformed."""
         ...
 
@@ -96,14 +97,6 @@ class LauncherLost(ExecutorError):
     that could signal it, or by the machine): its executors are gone with it."""
 
 
-class ReplyTooLarge(Exception):
-    """A reply announced more bytes than the judge reads."""
-
-    def __init__(self, total: int) -> None:
-        super().__init__(total)
-        self.total = total
-
-
 class SocketChannel:
     """Frames on a connected stream socket, read with the socket's own timeouts."""
 
@@ -120,12 +113,8 @@ class SocketChannel:
                 ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         from grader.wire import frames
 
-        head = self._recv_exact(12, deadline)
-        total = int.from_bytes(head[:8], "big")
-        if total > max_bytes:
-            raise ReplyTooLarge(total)
-        return frames.unpack_frame(head[8:] + self._recv_exact(total - 4, deadline),
-                                     accept=accept)
+        body = read_frame(lambda n: self._recv_exact(n, deadline), max_bytes)
+        return frames.unpack_frame(body, accept=accept)
 
     def _recv_exact(self, n: int, deadline: float) -> bytes:
         chunks = []
@@ -301,7 +290,7 @@ class Executor:
         assert self.channel is not None
         try:
             return self.channel.receive(deadline, self.spec.max_reply_bytes, accept)
-        except ReplyTooLarge as big:
+        except FrameTooLarge as big:
             self._kill()
             raise MalformedReply(
                 f"the reply is {big.total / 2**20:.1f} MiB, over the cap of "

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import ExecutorError, RequestTimeout
-from grader.launch.executor import ReplyTooLarge, describe_exit, template_env
+from grader.launch.executor import describe_exit, template_env
 from grader.wire.messages import JUDGE_RECEIVES
+from grader.wire.reader import FrameTooLarge, read_frame
 
 if TYPE_CHECKING:
     import torch
@@ -66,12 +67,10 @@ class PipeChannel:
                 if op == "send":
                     self.proc.stdin.write(arg)
                     continue
-                head = self._read_exact(12)
-                total = int.from_bytes(head[:8], "big")
-                if total > arg:
-                    self._replies.put(ReplyTooLarge(total))
-                    return
-                self._replies.put(head[8:] + self._read_exact(total - 4))
+                self._replies.put(read_frame(self._read_exact, arg))
+            except FrameTooLarge as big:
+                self._replies.put(big)
+                return
             except (OSError, ValueError, EOFError):
                 self._broken = True
                 if op == "recv":
@@ -112,7 +111,7 @@ class PipeChannel:
         self._waiting = False
         if item is _EOF:
             raise EOFError
-        if isinstance(item, ReplyTooLarge):
+        if isinstance(item, FrameTooLarge):
             raise item
         return frames.unpack_frame(item, accept=accept)
 

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from grader.judge.results import SubmissionResult
+from grader.status import Status, SubmissionStatus
 
 __all__ = ["class_stats", "render_class"]
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
-_TROUBLE = ("crashed", "timeout")
+_TROUBLE = (Status.CRASHED, Status.TIMEOUT)
 
 
 def _fold(message: str) -> str:
@@ -89,7 +90,7 @@ def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     assignment = next((r.assignment for r in results), "")
     max_score = max((r.max_score for r in results), default=0.0)
     scores = [r.score for r in results]
-    graded = [r for r in results if r.status == "graded"]
+    graded = [r for r in results if r.status == SubmissionStatus.GRADED]
     order: list[str] = []
     for r in results:
         for name in (r.parts_order or tuple(p.name for p in r.parts())):
@@ -111,7 +112,7 @@ def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
                 full += 1
             seen = set()  # each student counts once per message
             for t in r.tests:
-                if t.part == name and t.status not in ("passed", "skipped"):
+                if t.part == name and t.status not in (Status.PASSED, Status.SKIPPED):
                     key = f"{t.status}: {_fold(t.message)}" if t.message else t.status
                     if key not in seen:
                         seen.add(key)
@@ -128,7 +129,7 @@ def class_stats(results: Sequence[SubmissionResult]) -> dict[str, Any]:
     trouble = []
     for r in results:
         kinds = sorted({t.status for t in r.tests if t.status in _TROUBLE})
-        if r.status != "graded" or kinds:
+        if r.status != SubmissionStatus.GRADED or kinds:
             trouble.append({"student": r.student, "status": r.status,
                             "kinds": kinds or [r.status],
                             "message": r.message or next(

@@ -6,7 +6,7 @@
   duration_s``. UTF-8, ``\\r\\n`` line ends (RFC 4180), numbers without trailing zeros.
 * ``gradescope``: a CSV for Gradescope's score upload: ``SID`` (or ``Email`` when every id
   looks like an address), ``Total Score``, then one column per part.
-* ``json``: ``{"schema": "grader.reports.export/1", "results": [...]}``, each result as written by
+* ``json``: ``{"schema": "grader.export/1", "results": [...]}``, each result as written by
   ``grade check --format json``.
 """
 
@@ -20,32 +20,16 @@ from typing import Any
 
 from grader.errors import UsageError
 from grader.judge.results import SubmissionResult
+from grader.reports.files import load_results
+from grader.status import Status, SubmissionStatus
 
-__all__ = ["CSV_COLUMNS", "EXPORT_SCHEMA", "export", "load_results", "to_csv", "to_gradescope_csv",
+__all__ = ["CSV_COLUMNS", "EXPORT_SCHEMA", "export", "to_csv", "to_gradescope_csv",
            "to_json"]
 
-EXPORT_SCHEMA = "grader.reports.export/1"
+EXPORT_SCHEMA = "grader.export/1"
 CSV_COLUMNS = ("student", "status", "score", "max_score")
 CSV_TAIL = ("passed_tests", "total_tests", "hidden_tests", "message", "path", "sha256", "suite",
             "duration_s")
-
-
-def load_results(batch_dir: Path) -> list[SubmissionResult]:
-    """Every ``results/*.json`` of a batch folder (or of the folder itself), by student id."""
-    batch_dir = Path(batch_dir)
-    folder = batch_dir / "results" if (batch_dir / "results").is_dir() else batch_dir
-    paths = sorted(folder.glob("*.json"))
-    if not paths:
-        raise UsageError(f"{batch_dir}: no results/*.json; run `grade batch HW SUBMISSIONS "
-                         f"--out {batch_dir}` first")
-    results = []
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            results.append(SubmissionResult.from_dict(data))
-        except (OSError, ValueError, TypeError, KeyError) as err:
-            raise UsageError(f"{path}: not a grader result ({type(err).__name__}: {err})") from None
-    return sorted(results, key=lambda r: (r.student, r.submission.get("path", "")))
 
 
 def _num(x: float) -> str:
@@ -83,8 +67,8 @@ def to_csv(results: list[SubmissionResult]) -> str:
     for r in results:
         points = _part_points(r)
         rows.append([r.student, r.status, _num(r.score), _num(r.max_score),
-                     *(points.get(p, "0" if r.status != "graded" else "") for p in parts),
-                     str(sum(t.status == "passed" for t in r.tests)), str(len(r.tests)),
+                     *(points.get(p, "0" if r.status != SubmissionStatus.GRADED else "") for p in parts),
+                     str(sum(t.status == Status.PASSED for t in r.tests)), str(len(r.tests)),
                      str(sum(t.visibility == "hidden" for t in r.tests)), _one_line(r.message),
                      r.submission.get("path", ""), r.submission.get("sha256", ""),
                      r.versions.get("suite", ""), _num(r.duration_s)])
@@ -112,5 +96,6 @@ def export(batch_dir: Path, fmt: str) -> tuple[str, int]:
     writers: dict[str, Any] = {"csv": to_csv, "gradescope": to_gradescope_csv, "json": to_json}
     if fmt not in writers:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(writers)}")
-    results = load_results(batch_dir)
+    results = sorted(load_results(batch_dir).values(),
+                     key=lambda r: (r.student, r.submission.get("path", "")))
     return writers[fmt](results), len(results)

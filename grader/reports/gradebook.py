@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from grader.judge.results import SubmissionResult
+from grader.reports.files import write_atomic
 
 __all__ = ["gradebook_rows", "write_gradebook"]
 
@@ -40,8 +41,6 @@ def gradebook_rows(results: Sequence[SubmissionResult]) -> list[list[str]]:
 
 def write_gradebook(path: Path, results: Sequence[SubmissionResult]) -> None:
     """Write the gradebook atomically."""
-    from grader.batch.driver import write_atomic
-
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(gradebook_rows(results))
     write_atomic(Path(path), buf.getvalue())

@@ -14,13 +14,14 @@ from typing import Any
 import jinja2
 
 from grader.judge.results import SubmissionResult
+from grader.status import Status
 
 __all__ = ["FORMATS", "render", "render_template"]
 
 FORMATS = ("text", "json", "html", "md")
-_MARK = {"passed": "ok", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
-         "crashed": "CRASH", "forbidden": "FORBIDDEN", "not_implemented": "todo",
-         "skipped": "skip"}
+_MARK = {Status.PASSED: "ok", Status.FAILED: "FAIL", Status.ERROR: "ERROR",
+         Status.TIMEOUT: "TIMEOUT", Status.CRASHED: "CRASH", Status.FORBIDDEN: "FORBIDDEN",
+         Status.NOT_IMPLEMENTED: "todo", Status.SKIPPED: "skip"}
 
 
 def _num(x: float) -> str:

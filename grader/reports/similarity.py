@@ -17,6 +17,7 @@ from typing import Any
 
 from grader.batch.lms import Entry
 from grader.course.manifest import Homework
+from grader.reports.files import write_atomic
 from grader.similarity.fingerprint import INSTALL_HINT
 from grader.similarity.rank import (
     FILE,
@@ -97,8 +98,6 @@ def render_similarity(report: SimilarityReport, fmt: str) -> str:
 
 def write_similarity(report: SimilarityReport, out: str | Path) -> list[Path]:
     """Write ``out/similarity.html`` and ``out/similarity.json``; the paths written."""
-    from grader.batch.driver import write_atomic
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -109,8 +108,6 @@ def write_similarity(report: SimilarityReport, out: str | Path) -> list[Path]:
 
 
 def _write_failure(out: Path, message: str) -> None:
-    from grader.batch.driver import write_atomic
-
     (out / HTML_NAME).unlink(missing_ok=True)
     write_atomic(out / JSON_NAME, json.dumps({"schema": SCHEMA, "error": message}) + "\n")
 

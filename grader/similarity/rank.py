@@ -41,7 +41,7 @@ __all__ = ["FILE", "HTML_NAME", "JSON_NAME", "NOTE", "SCHEMA", "Compared", "Matc
            "SimilarityReport", "compare_entries", "compare_read", "find_similar", "read_entries",
            "report_key"]
 
-SCHEMA = "grader.similarity.rank/1"
+SCHEMA = "grader.similarity/1"
 NOTE = ("Similarity is a hint for a person to look, not a verdict of copying: short functions "
         "have few ways to be written, and students who studied together or from the same notes "
         "write alike. Read each pair side by side before drawing any conclusion.")

@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load as _st_load
 
 from grader.wire import messages
+from grader.wire.reader import HEAD, FrameTooLarge, read_frame
 from grader.wire.values import MAX_DEPTH, FrameError, decode_value
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "unpack_frame",
 ]
 
-_LEN = struct.Struct(">QI")
 MAX_HEADER_BYTES = 1 << 20
 """The largest JSON header a frame may carry (tensors travel beside it, not in it)."""
 MAX_HEADER_DEPTH = 2 * MAX_DEPTH + 8
@@ -83,7 +83,7 @@ def pack_frame(header: dict[str, Any], tensors: dict[str, torch.Tensor] | None =
     """Serialise a header and its tensors into one frame."""
     head = json.dumps(header, allow_nan=True).encode()
     parts, size = _safetensors_parts(tensors) if tensors else ([], 0)
-    return b"".join([_LEN.pack(4 + len(head) + size, len(head)), head, *parts])
+    return b"".join([HEAD.pack(4 + len(head) + size, len(head)), head, *parts])
 
 
 _ESCAPE = re.compile(r"\\.", re.S)
@@ -211,9 +211,9 @@ def recv_frame(sock: Stream, *, max_bytes: int,
     """Receive one frame, refusing one larger than ``max_bytes`` before reading its body.
 
     By default the frame must be what the executor side reads (a config or a request)."""
-    total, _ = _LEN.unpack(_recv_exact(sock, _LEN.size))
-    if total > max_bytes:
-        raise FrameError(f"reply of {total} bytes is over the cap of {max_bytes} bytes")
-    body = struct.pack(">I", _) + _recv_exact(sock, total - 4)
+    try:
+        body = read_frame(lambda n: _recv_exact(sock, n), max_bytes)
+    except FrameTooLarge as err:
+        raise FrameError(str(err)) from None
     return unpack_frame(body, accept=accept)
 

@@ -104,6 +104,8 @@ def encode_value(value: Any, tensors: dict[str, torch.Tensor], meta: dict[str, A
         return {"$dtype": dtype_name(value)}
     if isinstance(value, Handle):
         return {"$h": value.token}
+    if isinstance(value, GeneratorSpec):
+        return {"$gen": [value.seed, value.device]}
     if isinstance(value, torch.Size):
         return {"$tuple": [int(v) for v in value]}
     if isinstance(value, tuple):
