@@ -36,6 +36,7 @@ bench: ## benchmarks, measured side by side in one run
 	$(BIN)/python bench/bench_batch.py --scale 10
 	$(BIN)/python bench/bench_suites.py
 
-lint: ## ruff and mypy
+lint: ## ruff, mypy --strict and the import contracts (the trust boundary, the layers)
 	$(BIN)/ruff check grader
 	$(BIN)/mypy grader
+	$(BIN)/lint-imports --no-cache

@@ -60,7 +60,7 @@ def request_overhead(calls: int) -> list[float]:
     from grader.launch.executor import Executor, ExecutorSpec
     from grader.launch.template import Template
     from grader.launch.isolation import choose_isolation
-    from grader.judge.runner import sandbox_config
+    from grader.launch.confinement import sandbox_config
 
     source = "def f(x):\n    return x\n"
     template = Template()

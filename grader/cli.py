@@ -371,8 +371,10 @@ def gradescope(homework: str, out: Path, hidden_visibility: str, course: Path | 
 
 @main.command(name="export")
 @click.argument("batch_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "gradescope", "json"]), default="csv",
-              show_default=True, help="csv: one row per student, one column per part; "
+@click.option("--format", "fmt", type=click.Choice(["csv", "gradebook", "gradescope", "json"]),
+              default="csv", show_default=True,
+              help="csv: one row per student, one column per part, with tests and paths; "
+              "gradebook: gradebook.csv (points per part, total, status); "
               "gradescope: a scores CSV for Gradescope's upload (SID, Total Score, parts); "
               "json: every result in one file.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,

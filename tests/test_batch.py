@@ -22,7 +22,7 @@ from grader.judge import results as R
 from grader.judge.results import SubmissionResult
 from grader.reports.classreport import class_stats, render_class
 from grader.reports.files import load_results, write_atomic
-from grader.reports.gradebook import gradebook_rows
+from grader.reports.export import gradebook_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSIONS = {"grader": "0", "suite": "s", "torch": "2", "python": "3"}

@@ -11,7 +11,7 @@ import pytest
 from grader.api import homework_settings
 from grader.course.manifest import load_course
 from grader.executor import sandbox
-from grader.judge.runner import sandbox_config
+from grader.launch.confinement import sandbox_config
 from grader.launch.template import Template
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -40,8 +40,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from grader.batch.lms import Entry, discover, safe_id
 from grader.batch.pool import Job, error_result, prepared_to_dict, run_local
+from grader.course.lms import Entry, discover, safe_id
 from grader.errors import SubmissionError, UsageError
 from grader.reports.files import RESULTS, load_results, write_atomic
 from grader.version import __version__
@@ -335,14 +335,14 @@ def _file_sha(path: Path) -> str:
 def render_outputs(out: str | Path) -> dict[str, Any]:
     """(Re)write ``gradebook.csv`` and ``class.html`` from ``out/results``; the results."""
     from grader.reports.classreport import render_class
-    from grader.reports.gradebook import write_gradebook
+    from grader.reports.export import to_gradebook_csv
     from grader.reports.similarity import class_section
 
     out = Path(out)
     results = load_results(out)
     if not results:
         raise UsageError(f"{out / RESULTS}: no results to report")
-    write_gradebook(out / "gradebook.csv", list(results.values()))
+    write_atomic(out / "gradebook.csv", to_gradebook_csv(list(results.values())))
     write_atomic(out / "class.html", render_class(list(results.values()),
                                                   similarity=class_section(out)))
     return results

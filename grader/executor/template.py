@@ -28,7 +28,7 @@ MAX_CONTROL_MESSAGE = 1 << 16
 PROCESS_LEVEL = "--process-level"
 
 
-class Template:
+class TemplateServer:
     """The template's command loop and the executors it has forked."""
 
     def __init__(self, ctrl: socket.socket, isolation: str) -> None:
@@ -227,7 +227,7 @@ def main() -> None:
         # Python later: import what torch's global-state setters load lazily, now.
         extra += LAZY_STATE_MODULES
     preload(extra)
-    Template(ctrl, isolation).run()
+    TemplateServer(ctrl, isolation).run()
 
 
 if __name__ == "__main__":

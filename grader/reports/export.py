@@ -1,9 +1,12 @@
-"""``grade export``: a batch's results (``DIR/results/*.json``) as one file.
+"""A batch's results (``DIR/results/*.json``) as one file: ``grade export``, and the
+``gradebook.csv`` that ``grade batch`` writes.
 
 * ``csv``: one header row, then one row per submission sorted by student id; the columns are
   ``student, status, score, max_score``, one ``part:NAME`` column per part (in the manifest's
   order), then ``passed_tests, total_tests, hidden_tests, message, path, sha256, suite,
   duration_s``. UTF-8, ``\\r\\n`` line ends (RFC 4180), numbers without trailing zeros.
+* ``gradebook``: ``gradebook.csv``: ``student``, one column per part, ``total``, ``max``,
+  ``status``, ``sha256``; a submission that could not be graded has empty part cells.
 * ``gradescope``: a CSV for Gradescope's score upload: ``SID`` (or ``Email`` when every id
   looks like an address), ``Total Score``, then one column per part.
 * ``json``: ``{"schema": "grader.export/1", "results": [...]}``, each result as written by
@@ -23,7 +26,8 @@ from grader.judge.results import SubmissionResult
 from grader.reports.files import load_results
 from grader.status import Status, SubmissionStatus
 
-__all__ = ["CSV_COLUMNS", "EXPORT_SCHEMA", "export", "to_csv", "to_gradescope_csv",
+__all__ = ["CSV_COLUMNS", "EXPORT_SCHEMA", "export", "gradebook_rows", "to_csv",
+           "to_gradebook_csv", "to_gradescope_csv",
            "to_json"]
 
 EXPORT_SCHEMA = "grader.export/1"
@@ -75,6 +79,24 @@ def to_csv(results: list[SubmissionResult]) -> str:
     return _write_csv(header, rows)
 
 
+def gradebook_rows(results: list[SubmissionResult]) -> list[list[str]]:
+    """``gradebook.csv``'s header and one row per student (sorted by id): ``student``, the
+    parts in the manifest's order, ``total``, ``max``, ``status``, ``sha256``. A submission
+    that could not be read or graded has empty part cells and a total of 0."""
+    parts = _parts(results)
+    rows = [["student", *parts, "total", "max", "status", "sha256"]]
+    for r in sorted(results, key=lambda r: r.student):
+        points = _part_points(r)
+        rows.append([r.student, *(points.get(name, "") for name in parts), _num(r.score),
+                     _num(r.max_score), r.status, r.submission.get("sha256", "")])
+    return rows
+
+
+def to_gradebook_csv(results: list[SubmissionResult]) -> str:
+    header, *rows = gradebook_rows(results)
+    return _write_csv(header, rows)
+
+
 def to_gradescope_csv(results: list[SubmissionResult]) -> str:
     parts = _parts(results)
     key = "Email" if results and all("@" in r.student for r in results) else "SID"
@@ -93,7 +115,8 @@ def to_json(results: list[SubmissionResult]) -> str:
 
 def export(batch_dir: Path, fmt: str) -> tuple[str, int]:
     """The batch's results in ``fmt`` (csv, gradescope or json), and how many there are."""
-    writers: dict[str, Any] = {"csv": to_csv, "gradescope": to_gradescope_csv, "json": to_json}
+    writers: dict[str, Any] = {"csv": to_csv, "gradebook": to_gradebook_csv,
+                               "gradescope": to_gradescope_csv, "json": to_json}
     if fmt not in writers:
         raise UsageError(f"--format {fmt!r}: expected one of {', '.join(writers)}")
     results = sorted(load_results(batch_dir).values(),

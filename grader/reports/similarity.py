@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.batch.lms import Entry
+from grader.course.lms import Entry
 from grader.course.manifest import Homework
 from grader.reports.files import write_atomic
 from grader.similarity.fingerprint import INSTALL_HINT

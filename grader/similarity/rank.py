@@ -30,7 +30,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Any
 
-from grader.batch.lms import Entry, discover
+from grader.course.lms import Entry, discover
 from grader.course.manifest import Homework, load_course
 from grader.course.submission import prepare_submission
 from grader.errors import SubmissionError, UsageError
