@@ -1,27 +1,24 @@
 """``grade verify``: the suites are right. For each homework, the solution scores full marks,
-the untouched stub scores 0 with every part "not implemented", and every mutant (a solution
-with one deliberate bug, in ``reference_tests/hwN/mutants/``, naming the part it breaks on a
-``# part: NAME`` line) loses points on that part and only that part.
+the untouched stub scores 0 with every part "not implemented", and every mutant (the solution
+with a deliberate bug, overlaid from ``reference_tests/hwN/mutants/``: see
+``grader.course.mutants``) loses points on the part it names and only that part.
 """
 
 from __future__ import annotations
 
-import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.api import check_device, grade_prepared, homework_settings, open_template
 from grader.course.manifest import Course, Homework
+from grader.course.mutants import Mutant, overlay, read_mutant
 from grader.course.submission import prepare_submission
-from grader.errors import ConfigError
 from grader.judge.results import SubmissionResult
 from grader.status import Status
 
-__all__ = ["HomeworkVerdict", "mutant_part", "verify_course", "verify_homework"]
-
-_PART_LINE = re.compile(r"^#\s*part:\s*(\w+)", re.M)
-
+__all__ = ["HomeworkVerdict", "verify_course", "verify_homework"]
 
 @dataclass(frozen=True)
 class HomeworkVerdict:
@@ -35,15 +32,6 @@ class HomeworkVerdict:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def mutant_part(path: Path) -> str:
-    """The part a mutant breaks, from its ``# part: NAME`` line."""
-    match = _PART_LINE.search(path.read_text(encoding="utf-8"))
-    if not match:
-        raise ConfigError(f"{path}: a mutant must name the part it breaks on a line "
-                          "`# part: NAME`")
-    return match.group(1)
 
 
 def _judge_solution(result: SubmissionResult) -> list[str]:
@@ -74,21 +62,39 @@ def _judge_mutant(name: str, part: str, result: SubmissionResult) -> list[str]:
     return problems
 
 
+def _mutants(homework: Homework, folder: Path) -> list[tuple[Mutant, Path]]:
+    """Every mutant of the homework, overlaid on its solution and written under the
+    homework's file name (so it is read as a student's file would be)."""
+    if not homework.mutants_dir.is_dir():
+        return []
+    solution = homework.solution_path.read_text(encoding="utf-8")
+    out = []
+    for path in sorted(homework.mutants_dir.glob("*.py")):
+        mutant = read_mutant(path, solution)
+        target = folder / mutant.name / homework.file
+        target.parent.mkdir(parents=True)
+        target.write_text(overlay(solution, mutant), encoding="utf-8")
+        out.append((mutant, target))
+    return out
+
+
 def verify_homework(course: Course, homework: Homework, overrides: dict[str, Any]) -> HomeworkVerdict:
     """Grade the solution, the stub and every mutant of one homework with one collection."""
     settings = homework_settings(course, homework, overrides)
     check_device(settings)
-    mutants = sorted(homework.mutants_dir.glob("*.py")) if homework.mutants_dir.is_dir() else []
-    subjects = [("solution", homework.solution_path), ("stub", homework.stub_path),
-                *((f"mutant {m.stem}", m) for m in mutants)]
-    with open_template(homework, settings) as template:
-        prepared = [prepare_submission(path, homework, student_id=label)
-                    for label, path in subjects]
-        graded = grade_prepared(homework, settings, template, prepared, course_root=course.root)
+    with tempfile.TemporaryDirectory(prefix="grader-mutants-") as tmp:
+        mutants = _mutants(homework, Path(tmp))
+        subjects = [("solution", homework.solution_path), ("stub", homework.stub_path),
+                    *((f"mutant {m.name}", path) for m, path in mutants)]
+        with open_template(homework, settings) as template:
+            prepared = [prepare_submission(path, homework, student_id=label)
+                        for label, path in subjects]
+            graded = grade_prepared(homework, settings, template, prepared,
+                                    course_root=course.root)
     results = [r for r, _ in graded]
     problems = _judge_solution(results[0]) + _judge_stub(results[1])
-    for mutant, result in zip(mutants, results[2:]):
-        problems += _judge_mutant(mutant.stem, mutant_part(mutant), result)
+    for (mutant, _), result in zip(mutants, results[2:]):
+        problems += _judge_mutant(mutant.name, mutant.part, result)
     if len(mutants) < 4:
         problems.append(f"only {len(mutants)} mutants in {homework.mutants_dir} (at least 4 needed)")
     return HomeworkVerdict(homework=homework.id, problems=tuple(problems),

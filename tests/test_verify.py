@@ -39,11 +39,10 @@ def test_two_homeworks_with_same_test_file_names_verify_in_one_process():
 def test_a_surviving_mutant_fails_verify_with_its_name(tmp_path):
     course = _course_copy(tmp_path, "hw2")
     mutants = course / "reference_tests" / "hw2" / "mutants"
-    solution = (course / "solutions" / "hw2" / "gradients.py").read_text()
     # "relu_grad" with a bug no test can see: x > 0 written as 0 < x.
     (mutants / "invisible_relu.py").write_text(
-        "# part: relu_grad\n# bug: none the tests can see\n"
-        + solution.replace("(x > 0)", "(0 < x)"))
+        "# part: relu_grad\n# bug: none the tests can see\n\n\n"
+        "def relu_grad(x):\n    return (0 < x).to(x.dtype)\n")
     result = CliRunner().invoke(main, ["verify", "hw2", "--course", str(course)])
     assert result.exit_code == 1, result.output
     assert "mutant invisible_relu survives: part relu_grad still scores full marks" in result.output
@@ -54,10 +53,10 @@ def test_a_mutant_that_breaks_another_part_too_is_reported(tmp_path):
     mutants = course / "reference_tests" / "hw2" / "mutants"
     for extra in mutants.glob("*.py"):
         extra.unlink()
-    solution = (course / "solutions" / "hw2" / "gradients.py").read_text()
-    broken = solution.replace("return s * (1 - s)", "return s").replace(
-        "return 1 - torch.tanh(x) ** 2", "return 1 - torch.tanh(x)")
-    (mutants / "two_parts.py").write_text("# part: sigmoid_grad\n# bug: also tanh\n" + broken)
+    (mutants / "two_parts.py").write_text(
+        "# part: sigmoid_grad\n# bug: also tanh\n\n\n"
+        "def sigmoid_grad(x):\n    return torch.sigmoid(x)\n\n\n"
+        "def tanh_grad(x):\n    return 1 - torch.tanh(x)\n")
     verdict = verify_course(load_course(course), ["hw2"], {})[0]
     assert not verdict.ok
     assert any("also loses points on tanh_grad" in p for p in verdict.problems)
