@@ -23,6 +23,7 @@ import traceback
 from typing import Any
 
 from grader.executor.preload import LAZY_STATE_MODULES, preload, python_unreadable, versions
+from grader.executor.processes import children_of
 
 MAX_CONTROL_MESSAGE = 1 << 16
 PROCESS_LEVEL = "--process-level"
@@ -132,7 +133,7 @@ class TemplateServer:
         """Kill adopted descendants (double-forked daemons) that are not live executors."""
         me = os.getpid()
         for _ in range(20):
-            orphans = [pid for pid in _children_of(me) if pid not in self.children]
+            orphans = [pid for pid in children_of(me) if pid not in self.children]
             if not orphans:
                 return
             for pid in orphans:
@@ -165,21 +166,6 @@ class TemplateServer:
     def kill_all(self) -> None:
         for pid in list(self.children):
             self._kill(pid)
-
-
-def _children_of(ppid: int) -> list[int]:
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == ppid and fields[0] not in (b"Z", b"X"):
-            found.append(int(name))
-    return found
 
 
 def _executor_main(sock: socket.socket, config: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import ExecutorError, RequestTimeout
+from grader.executor.processes import descendants
 from grader.launch.executor import describe_exit, template_env
 from grader.wire.messages import JUDGE_RECEIVES
 from grader.wire.reader import FrameTooLarge, read_frame
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from grader.launch.winjob import JobObject
 
-__all__ = ["PipeChannel", "PortableLauncher", "process_tree"]
+__all__ = ["PipeChannel", "PortableLauncher"]
 
 READY_TIMEOUT_S = 120.0
 BURST_S = 3.0  # spawns closer than this keep a second spare warm
@@ -260,40 +261,6 @@ class PortableLauncher:
         self.spares = []
 
 
-def process_tree(root: int) -> list[int]:
-    """The live descendants of ``root`` (not itself), found in /proc on Linux or with ``ps``
-    elsewhere; an empty list where neither works."""
-    parents: dict[int, int] = {}
-    if os.path.isdir("/proc/self"):
-        for name in os.listdir("/proc"):
-            if not name.isdigit():
-                continue
-            try:
-                with open(f"/proc/{name}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if fields[0] not in (b"Z", b"X"):
-                parents[int(name)] = int(fields[1])
-    else:
-        try:
-            out = subprocess.run(["ps", "-axo", "pid=,ppid=,stat="], capture_output=True,
-                                 text=True, timeout=5).stdout
-        except (OSError, subprocess.SubprocessError):
-            return []
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and parts[0].isdigit() and not parts[2].startswith("Z"):
-                parents[int(parts[0])] = int(parts[1])
-    found: list[int] = []
-    frontier = [root]
-    while frontier:
-        kids = [pid for pid, ppid in parents.items() if ppid in frontier and pid not in found]
-        found += kids
-        frontier = kids
-    return found
-
-
 def _kill_tree(pid: int) -> None:
     """SIGKILL a POSIX executor's descendants, then its process group. The executor is
     stopped first: as a subreaper it keeps adopting orphans, but forks nothing more."""
@@ -307,7 +274,7 @@ def _kill_tree(pid: int) -> None:
     except OSError:
         return
     for _ in range(20):
-        tree = process_tree(pid)
+        tree = descendants(pid)
         if not tree:
             break
         for child in tree:
