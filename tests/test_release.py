@@ -20,6 +20,7 @@ from grader.integrations.release import find_leaks, release, toml_dumps
 
 ROOT = Path(__file__).resolve().parents[1]
 HW = "hw2"
+ALL = tuple(load_course(ROOT).homeworks)
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,15 @@ def bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "student-hw2"
     report = release([HW], out, course=ROOT)
     assert report.homeworks == (HW,)
+    return out
+
+
+@pytest.fixture(scope="module")
+def course_bundle(tmp_path_factory):
+    """Every homework of the course in one bundle."""
+    out = tmp_path_factory.mktemp("release") / "student-all"
+    report = release(list(ALL), out, course=ROOT)
+    assert report.homeworks == ALL
     return out
 
 
@@ -40,6 +50,10 @@ def _hidden_names(course_root: Path, hw: str) -> set[str]:
 
 
 def _norm(line: str) -> str:
+    """The code of a line, blanks squeezed (a comment dropped where no string could hold the
+    ``#``: ``import torch.nn.functional as F  # noqa`` in a stub is the solution's import)."""
+    if "#" in line and not {"'", '"'} & set(line):
+        line = line.split("#", 1)[0]
     return re.sub(r"\s+", " ", line).strip()
 
 
@@ -77,21 +91,36 @@ def test_bundle_layout(bundle):
     assert f"torch=={torch.__version__.split('+')[0]}" in requirements.splitlines()
 
 
-def test_bundle_reveals_no_hidden_test_and_no_solution_line(bundle):
-    hw = load_course(ROOT).homework(HW)
-    names = _hidden_names(ROOT, HW)
+def _secret_lines(hw) -> set[str]:
+    """The solution's lines that neither the stub nor the public tests hold (12 characters
+    or more), found here independently of grader.integrations.release."""
     public_lines = set()
     for path in [hw.stub_path, *(hw.tests_dir / "public").rglob("*.py")]:
         public_lines.update(_norm(ln) for ln in path.read_text(encoding="utf-8").splitlines())
     solution_lines = {_norm(ln) for ln in hw.solution_path.read_text(encoding="utf-8").splitlines()}
-    secret = {ln for ln in solution_lines - public_lines if len(ln) >= 12}
-    assert secret, "the solution should have lines of its own"
+    return {ln for ln in solution_lines - public_lines if len(ln) >= 12}
+
+
+def _assert_no_secret(bundle: Path, homeworks: list[str]) -> None:
+    course = load_course(ROOT)
+    names: set[str] = set()
+    secret: set[str] = set()
+    for hw_id in homeworks:
+        names |= _hidden_names(ROOT, hw_id)
+        own = _secret_lines(course.homework(hw_id))
+        assert own, f"the {hw_id} solution should have lines of its own"
+        secret |= own
+    assert names, "the homeworks should have hidden tests"
+    name_re = re.compile(r"\b(" + "|".join(map(re.escape, sorted(names))) + r")\b")
     for path, text in _text_files(bundle).items():
-        for name in names:
-            assert not re.search(rf"\b{re.escape(name)}\b", text), (path, name)
+        assert not name_re.search(text), (path, name_re.search(text))
         lines = {_norm(ln) for ln in text.splitlines()}
         assert not lines & secret, (path, lines & secret)
-    assert find_leaks(bundle, load_course(ROOT), [HW]) == []
+    assert find_leaks(bundle, course, homeworks) == []
+
+
+def test_bundle_reveals_no_hidden_test_and_no_solution_line(bundle):
+    _assert_no_secret(bundle, [HW])
 
 
 def test_leaks_are_found(bundle, tmp_path):
@@ -150,8 +179,8 @@ def _site_packages_of(module) -> str:
     return str(path)
 
 
-@pytest.mark.slow
-def test_bundle_installs_and_checks_in_a_fresh_venv(bundle, tmp_path):
+def _install(bundle: Path, tmp_path: Path) -> Path:
+    """A fresh venv with ``pip install -e bundle``; returns its ``grade`` command."""
     import torch
 
     venv = tmp_path / "venv"
@@ -170,24 +199,37 @@ def test_bundle_installs_and_checks_in_a_fresh_venv(bundle, tmp_path):
                            "--no-build-isolation", "-e", str(bundle)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    grade = venv / ("Scripts/grade.exe" if os.name == "nt" else "bin/grade")
     where = subprocess.run([str(py), "-c", "import grader; print(grader.__file__)"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert Path(where.stdout.strip()).resolve().is_relative_to(bundle.resolve()), where
-    check = subprocess.run([str(grade), "check", HW], cwd=bundle, capture_output=True,
-                           text=True, timeout=300)
-    out = check.stdout + check.stderr
-    assert check.returncode == 1, out  # the stub: runs, does not pass
+    return venv / ("Scripts/grade.exe" if os.name == "nt" else "bin/grade")
+
+
+def _check(grade: Path, bundle: Path, hw: str, *submission: Path) -> tuple[int, str]:
+    proc = subprocess.run([str(grade), "check", hw, *map(str, submission)], cwd=bundle,
+                          capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def _assert_stub_checks(grade: Path, bundle: Path, hw: str) -> None:
+    code, out = _check(grade, bundle, hw)
+    assert code == 1, out  # the stub: runs, does not pass
     assert "not implemented" in out
-    pending = load_course(bundle).homework(HW).hidden_pending
+    pending = load_course(bundle).homework(hw).hidden_pending
     if pending:
         assert f"{pending} hidden test" in out and "at grading time" in out
-    for name in _hidden_names(ROOT, HW):
+    for name in _hidden_names(ROOT, hw):
         assert name not in out
 
 
-def test_hw6_bundle_ships_the_training_split_and_not_the_test_split(tmp_path):
-    files = set(release(["hw6"], tmp_path / "student-hw6", course=ROOT).files)
+@pytest.mark.slow
+def test_bundle_installs_and_checks_in_a_fresh_venv(bundle, tmp_path):
+    _assert_stub_checks(_install(bundle, tmp_path), bundle, HW)
+
+
+def test_hw6_bundle_ships_the_training_split_and_not_the_test_split(course_bundle):
+    files = {p.relative_to(course_bundle).as_posix() for p in course_bundle.rglob("*")
+             if p.is_file()}
     assert "assignments/hw6/data/digits_train.safetensors" in files
     assert "reference_tests/hw6/harness.py" in files
     assert not any("digits_test" in f or "make_digits" in f or "/hidden/" in f for f in files)
@@ -210,3 +252,39 @@ def test_the_digits_splits_are_disjoint_and_cover_the_data_set():
         assert int(images.max()) == 16 and set(labels.tolist()) == set(range(10))
     assert len(rows["test"]) == 360 and not set(rows["train"]) & set(rows["test"])
     assert sorted(rows["train"] + rows["test"]) == list(range(1797))
+
+
+def test_every_homework_releases_into_one_bundle_without_a_secret(course_bundle):
+    # hw4 and hw5 keep their part-solving references (a torch MLP, a torch ResBlock) in
+    # hidden-only helpers: the bundle ships the public tests and their helpers, no more.
+    course = load_course(ROOT)
+    bundled = load_course(course_bundle)
+    files = {p.relative_to(course_bundle).as_posix() for p in course_bundle.rglob("*")
+             if p.is_file()}
+    for hw_id in ALL:
+        hw = course.homework(hw_id)
+        assert bundled.homework(hw_id).parts == hw.parts
+        assert bundled.homework(hw_id).hidden_pending > 0
+        assert f"assignments/{hw_id}/{hw.file}" in files
+        for path in (hw.tests_dir / "public").glob("test_*.py"):
+            assert f"reference_tests/{hw_id}/public/{path.name}" in files
+    for secret in ("solutions/", "/hidden/", "/mutants/", "hidden_refs"):
+        assert not any(secret in "/" + f for f in files), secret
+    _assert_no_secret(course_bundle, list(ALL))
+
+
+@pytest.mark.slow
+def test_the_public_suites_of_hw4_and_hw5_run_inside_the_installed_bundle(course_bundle,
+                                                                          tmp_path):
+    # Their public tests check the MLP and the ResBlock by tables and properties: they must
+    # run without the hidden helpers, pass the solution and catch a mutant on its part.
+    grade = _install(course_bundle, tmp_path)
+    _assert_stub_checks(grade, course_bundle, "hw5")
+    for hw_id, mutant, part in (("hw4", "mlp_relu_in_forward", "MLP"),
+                                ("hw5", "resblock_no_relu_after_bn1", "ResBlock")):
+        hw = load_course(ROOT).homework(hw_id)
+        code, out = _check(grade, course_bundle, hw_id, hw.solution_path)
+        assert code == 0, out
+        code, out = _check(grade, course_bundle, hw_id, hw.mutants_dir / f"{mutant}.py")
+        failing = [line.split()[1] for line in out.splitlines() if line.startswith("FAIL")]
+        assert code == 1 and failing == [part], out

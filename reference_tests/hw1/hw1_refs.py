@@ -202,7 +202,7 @@ def check_one_hot_rejects(student: Any, target: torch.Tensor, num_classes: int,
 
 def _patch_layouts(x: torch.Tensor, p: int) -> dict[str, torch.Tensor]:
     """The wrong layouts students produce, each with the hint that names the mistake."""
-    n, c, h, w = x.shape
+    n, c, h, w = x.size()
     split = x.reshape(n, c, h // p, p, w // p, p)
     size = (n, (h // p) * (w // p), c * p * p)
     return {

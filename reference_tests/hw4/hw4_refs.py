@@ -1,9 +1,12 @@
-"""Torch-built references for hw4 (public: they use PyTorch only, never the solutions)."""
+"""Torch-built references and checks for hw4 (public: they use PyTorch only, never the
+solutions). A reference that would be a part's solution (the MLP class, the whole dropout) is
+a hidden-only helper (``hidden/hw4_hidden_refs.py``): the public tests check those parts by
+tables and properties, and train_step by plain gradient descent rather than a training loop."""
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -14,37 +17,6 @@ from grader.judge.compare import Mismatch, assert_close
 from grader.errors import MissingName, NotImplementedByStudent, StudentException
 
 RELU_LAST_HINT = "no ReLU after the last Linear: the model outputs logits"
-
-
-class ReferenceMLP(nn.Module):
-    """The architecture of the MLP part (PyTorch's default init; tests load its state)."""
-
-    def __init__(self, sizes: Sequence[int], dropout: float = 0.0) -> None:
-        super().__init__()
-        layers: list[nn.Module] = []
-        for i in range(len(sizes) - 1):
-            layers.append(nn.Linear(sizes[i], sizes[i + 1]))
-            if i < len(sizes) - 2:
-                layers.append(nn.ReLU())
-                if dropout > 0:
-                    layers.append(nn.Dropout(dropout))
-        self.model = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
-
-
-def structure(module: nn.Module) -> list[str]:
-    """The layers of ``module.model`` as strings, like the harness's ``mlp_structure``."""
-    out = []
-    for layer in module.model:
-        if isinstance(layer, nn.Linear):
-            out.append(f"Linear({layer.in_features}, {layer.out_features})")
-        elif isinstance(layer, nn.Dropout):
-            out.append(f"Dropout({layer.p})")
-        else:
-            out.append(type(layer).__name__)
-    return out
 
 
 def harness_call(student, helper: str, target: str, *args: Any, **kwargs: Any) -> Any:
@@ -122,22 +94,6 @@ def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor],
     return [w.detach() for w in ws], vel
 
 
-def dropout_reference(seed: int, dtype: torch.dtype, device: str = "cpu"):
-    """The dropout of the docstring, with the mask drawn as the student must draw it (in the
-    student's dtype, on the student's device); the values are then computed in float64."""
-
-    def ref(x: torch.Tensor, p: float, training: bool, generator: Any = None) -> torch.Tensor:
-        if not training:
-            return x * 1
-        gen = torch.Generator(device=device).manual_seed(seed)
-        keep = (torch.rand(x.shape, generator=gen, dtype=dtype, device=device) >= p).cpu()
-        if p >= 1:
-            return x * keep
-        return x * keep / (1 - p)
-
-    return ref
-
-
 def step_lr(base_lr: float, epoch: int, step_size: int, gamma: float) -> float:
     """The learning rate of ``StepLR`` after ``epoch`` calls of ``scheduler.step()``."""
     w = torch.zeros(1, requires_grad=True)
@@ -152,9 +108,10 @@ def step_lr(base_lr: float, epoch: int, step_size: int, gamma: float) -> float:
 
 
 def kfold_indices(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    index = torch.arange(n)
-    blocks = torch.tensor_split(index, k)
-    return [(torch.cat([b for j, b in enumerate(blocks) if j != i] or [index[:0]]), blocks[i])
+    """The folds by ``torch.tensor_split``, whose first ``n % k`` blocks are the longer ones."""
+    blocks = torch.tensor_split(torch.arange(n), k)
+    none = torch.zeros(0, dtype=torch.int64)
+    return [(torch.cat([b for j, b in enumerate(blocks) if j != i] or [none]), blocks[i])
             for i in range(k)]
 
 
@@ -168,28 +125,33 @@ def build_net(state: dict[str, torch.Tensor]) -> nn.Module:
     return net
 
 
-def train_steps(state: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
-                lr: float, momentum: float, steps: int) -> dict[str, Any]:
-    """``steps`` training steps of the harness's net with SGD, in float64."""
-    net = build_net({k: v.to(torch.float64) for k, v in state.items()})
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-    x = x.to(torch.float64)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = F.cross_entropy(net(x), y)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    return {"losses": losses, "params": {k: v.detach() for k, v in net.state_dict().items()}}
-
-
 def random_net_state(rng: torch.Generator, d: int, h: int, c: int,
                      dtype: torch.dtype) -> dict[str, torch.Tensor]:
     return {"0.weight": torch.randn(h, d, generator=rng, dtype=dtype) / d ** 0.5,
             "0.bias": torch.randn(h, generator=rng, dtype=dtype) * 0.1,
             "2.weight": torch.randn(c, h, generator=rng, dtype=dtype) / h ** 0.5,
             "2.bias": torch.randn(c, generator=rng, dtype=dtype) * 0.1}
+
+
+def gradient_descent(state: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                     lr: float, momentum: float, steps: int) -> dict[str, Any]:
+    """What ``steps`` right train_step calls do to the harness's net, in float64, without an
+    optimizer or a backward call: autograd's gradient of the cross-entropy (the net run by
+    ``torch.func.functional_call``), then SGD's rule v ← momentum·v + g, w ← w − lr·v."""
+    net = build_net({k: v.to(torch.float64) for k, v in state.items()})
+    params = {k: v.detach().to(torch.float64) for k, v in state.items()}
+    x64 = x.to(torch.float64)
+    velocity: dict[str, torch.Tensor] = {}
+    losses = []
+    for _step in range(steps):
+        leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+        loss = F.cross_entropy(torch.func.functional_call(net, leaves, (x64,)), y)
+        grads = torch.autograd.grad(loss, list(leaves.values()))
+        losses.append(loss.item())
+        for (key, w), g in zip(leaves.items(), grads, strict=True):
+            velocity[key] = momentum * velocity[key] + g if key in velocity else g
+            params[key] = (w - lr * velocity[key]).detach()
+    return {"losses": losses, "params": params}
 
 
 def check_train_step(student, ref_fn, state: dict[str, torch.Tensor], x: torch.Tensor,
@@ -222,29 +184,8 @@ def check_train_step(student, ref_fn, state: dict[str, torch.Tensor], x: torch.T
                  hint="zero the grads, compute the loss, backward, then optimizer.step()")
 
 
-def randomize(module: nn.Module, rng: torch.Generator) -> nn.Module:
-    """Fill a module's parameters from ``rng`` (so tests do not depend on global RNG)."""
-    with torch.no_grad():
-        for p in module.parameters():
-            fan_in = p.shape[1] if p.dim() > 1 else 4
-            p.copy_(torch.randn(p.shape, generator=rng, dtype=p.dtype) / fan_in ** 0.5)
-    return module
-
-
 def relu_last_hint(m: Mismatch) -> str | None:
     return RELU_LAST_HINT if m.stage in ("values", "structure") else None
-
-
-def check_structure(student, sizes: Sequence[int], dropout: float = 0.0) -> None:
-    """The layers of the student's ``MLP(sizes, dropout).model`` equal the reference's."""
-    got = harness_call(student, "mlp_structure", "MLP", list(sizes), dropout=dropout)
-    want = structure(ReferenceMLP(sizes, dropout))
-    if got != want:
-        text = f"MLP({tuple(sizes)}, dropout={dropout}).model is [{', '.join(map(str, got))}], " \
-               f"expected [{', '.join(want)}]"
-        raise Mismatch("structure", text).with_hint(
-            RELU_LAST_HINT if got and got[-1] == "ReLU" else
-            "put nn.Dropout(dropout) right after each hidden ReLU" if dropout > 0 else None)
 
 
 def run_sgd(student, check_function, params: list[torch.Tensor], grads: list[list[torch.Tensor]],
@@ -269,3 +210,141 @@ def run_sgd(student, check_function, params: list[torch.Tensor], grads: list[lis
 def nan_hint(text: str):
     """A hint shown only when the student's values are nan or inf."""
     return lambda m: text if m.stage == "values" and "nonfinite" in m.details else None
+
+
+# -- dropout: the docstring's draw and formula (the whole reference is hidden-only) -----------
+
+def drawn_keep(seed: int, x: torch.Tensor, p: float, device: str) -> torch.Tensor:
+    """The units the docstring's draw keeps: ``torch.rand(x.shape, ..., dtype=x.dtype) >= p``
+    from a generator seeded ``seed`` on the student's ``device`` (returned on the CPU)."""
+    gen = torch.Generator(device=device).manual_seed(seed)
+    return (torch.rand(x.shape, generator=gen, dtype=x.dtype, device=device) >= p).cpu()
+
+
+def masked(keep: torch.Tensor):
+    """Training-mode dropout as the docstring defines it for the mask ``keep`` and ``p < 1``:
+    the kept units divided by ``1 - p``, the others 0."""
+
+    def ref(x: torch.Tensor, p: float, training: bool, generator: Any = None) -> torch.Tensor:
+        return torch.where(keep, x / (1 - p), torch.zeros_like(x))
+
+    return ref
+
+
+def unchanged(x: torch.Tensor, p: float, training: bool, generator: Any = None) -> torch.Tensor:
+    """Dropout in eval mode: ``x`` itself."""
+    return x
+
+
+# -- MLP: layout tables and properties (the torch-built MLP is hidden-only) -------------------
+
+STATE_HINT = ("self.model = nn.Sequential(Linear, ReLU, [Dropout,] ..., Linear): the keys are "
+              "model.<position of each Linear>.weight and .bias")
+
+
+def check_layers(student, sizes: Sequence[int], dropout: float, want: Sequence[str]) -> None:
+    """The layers of the student's ``MLP(sizes, dropout).model`` are ``want``, one string
+    each, as the harness's ``mlp_structure`` writes them."""
+    got = harness_call(student, "mlp_structure", "MLP", list(sizes), dropout=dropout)
+    if got != list(want):
+        text = f"MLP({tuple(sizes)}, dropout={dropout}).model is [{', '.join(map(str, got))}], " \
+               f"expected [{', '.join(want)}]"
+        raise Mismatch("structure", text).with_hint(
+            RELU_LAST_HINT if got and got[-1] == "ReLU" else
+            "put nn.Dropout(dropout) right after each hidden ReLU" if dropout > 0 else None)
+
+
+def _call(init_kwargs: Mapping[str, Any]) -> str:
+    return f"MLP({', '.join(f'{k}={v!r}' for k, v in init_kwargs.items())})"
+
+
+def check_state_table(student, table: Mapping[str, tuple[int, ...]],
+                      init_kwargs: Mapping[str, Any] | None = None) -> None:
+    """A freshly built ``MLP(**init_kwargs)`` has exactly the state_dict keys and shapes of
+    ``table`` (written out in the test), in float32."""
+    got = student.module("MLP", init_kwargs=init_kwargs).state_meta
+    call = _call(init_kwargs or {})
+    if set(got) != set(table):
+        missing, extra = sorted(set(table) - set(got)), sorted(set(got) - set(table))
+        raise Mismatch("state_dict", f"{call}'s state_dict keys differ: missing {missing}, "
+                                     f"unexpected {extra}").with_hint(STATE_HINT)
+    for key, shape in table.items():
+        if got[key].get("shape") != list(shape):
+            raise Mismatch("state_dict", f"{call}'s {key} has shape "
+                                         f"{tuple(got[key].get('shape') or ())}, expected "
+                                         f"{shape}; hint: nn.Linear(sizes[i], sizes[i + 1]) "
+                                         "holds a weight [sizes[i + 1], sizes[i]]")
+        if got[key].get("dtype") != "float32":
+            raise Mismatch("state_dict", f"{call}'s {key} has dtype {got[key].get('dtype')}, "
+                                         "expected float32 (nn.Linear's default)")
+
+
+def _linear_keys(table: Mapping[str, tuple[int, ...]]) -> list[str]:
+    """The Linear layers' key prefixes of a table, in order (``model.0``, ``model.2``...)."""
+    prefixes = {k.rsplit(".", 1)[0] for k in table}
+    return sorted(prefixes, key=lambda k: int(k.rsplit(".", 1)[1]))
+
+
+def random_state(table: Mapping[str, tuple[int, ...]],
+                 rng: torch.Generator) -> dict[str, torch.Tensor]:
+    """float64 tensors with the table's keys and shapes (weights ``N(0, 1/fan_in)``)."""
+    state = {}
+    for key, shape in table.items():
+        fan_in = shape[-1] if len(shape) > 1 else 4
+        state[key] = torch.randn(shape, generator=rng, dtype=torch.float64) / fan_in ** 0.5
+    return state
+
+
+def mlp_outputs(student, sizes: Sequence[int], state: dict[str, torch.Tensor],
+                inputs: Sequence[torch.Tensor], modes: Sequence[str]) -> list[torch.Tensor]:
+    """The outputs of the student's ``MLP(sizes)`` holding ``state`` (float64) on each input,
+    in its mode; each must be a ``[N, sizes[-1]]`` tensor."""
+    steps = [{"mode": m, "inputs": [x]} for x, m in zip(inputs, modes, strict=True)]
+    result = student.module("MLP", init_kwargs={"sizes": tuple(sizes)}, state_dict=state,
+                            dtype=torch.float64, steps=steps)
+    outs = []
+    for x, mode, step in zip(inputs, modes, result.steps, strict=True):
+        out, want = step.get("output"), (x.shape[0], sizes[-1])
+        where = f"the output of MLP({tuple(sizes)}) ({mode}) on x of shape {tuple(x.shape)}"
+        if not isinstance(out, torch.Tensor):
+            raise Mismatch("type", f"{where} is a {type(out).__name__}, expected a Tensor")
+        if tuple(out.shape) != want:
+            raise Mismatch("shape", f"{where} has shape {tuple(out.shape)}, expected {want}")
+        outs.append(out)
+    return outs
+
+
+def check_logits(student, sizes: Sequence[int], table: Mapping[str, tuple[int, ...]],
+                 rng: torch.Generator) -> None:
+    """With the last Linear's weight set to 0, every row of the output is that Linear's
+    bias, negative entries too (the model outputs logits), in train and in eval mode."""
+    state = random_state(table, rng)
+    last = _linear_keys(table)[-1]
+    state[f"{last}.weight"].zero_()
+    bias = torch.linspace(-2.0, 1.0, sizes[-1], dtype=torch.float64)
+    state[f"{last}.bias"] = bias
+    x = torch.randn(5, sizes[0], generator=rng, dtype=torch.float64)
+    outs = mlp_outputs(student, sizes, state, [x, x], ("train", "eval"))
+    for out, mode in zip(outs, ("train", "eval"), strict=True):
+        assert_close(out, bias.expand(5, -1), profile="accumulate",
+                     name=f"MLP({tuple(sizes)}) ({mode}) with {last}.weight set to 0",
+                     hint=f"the output is the last Linear's output, {last}.bias here; "
+                          f"{RELU_LAST_HINT}")
+
+
+def check_relu_between(student, sizes: Sequence[int], table: Mapping[str, tuple[int, ...]],
+                       rng: torch.Generator) -> None:
+    """With zero biases a Linear-ReLU network is positively homogeneous, MLP(2x) = 2·MLP(x),
+    and it is not linear: MLP(-x) is not -MLP(x)."""
+    state = random_state(table, rng)
+    for key in _linear_keys(table):
+        state[f"{key}.bias"].zero_()
+    x = torch.randn(6, sizes[0], generator=rng, dtype=torch.float64)
+    out, doubled, negated = mlp_outputs(student, sizes, state, [x, 2 * x, -x], ("eval",) * 3)
+    assert_close(doubled, 2 * out, profile="accumulate",
+                 name=f"MLP({tuple(sizes)})(2x) with zero biases, against 2·MLP(x)",
+                 hint="put nn.ReLU() between the Linear layers: relu(2z) = 2·relu(z), which "
+                      "other activations (sigmoid, tanh) do not satisfy")
+    if torch.allclose(negated, -out, rtol=1e-6, atol=1e-9):
+        raise Mismatch("values", f"MLP({tuple(sizes)}) is linear: MLP(-x) = -MLP(x) with zero "
+                                 "biases; hint: put nn.ReLU() after every Linear but the last")

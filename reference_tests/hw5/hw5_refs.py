@@ -3,6 +3,8 @@ solutions)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -168,62 +170,58 @@ def bn_params(c: int, rng: torch.Generator, dtype: torch.dtype = torch.float64):
 
 # -- modules --------------------------------------------------------------------------------
 
+def random_state(shapes: Mapping[str, tuple[int, ...]],
+                 rng: torch.Generator) -> dict[str, torch.Tensor]:
+    """float64 values for floating state_dict entries of these shapes: N(0, 0.25), with
+    BatchNorm weights and running variances positive, so that every entry matters."""
+    state = {}
+    for name, shape in shapes.items():
+        values = torch.randn(shape, generator=rng, dtype=torch.float64) * 0.5
+        if name.endswith("running_var") or name.endswith("weight") and len(shape) == 1:
+            values = values.abs() + 0.5
+        state[name] = values
+    return state
+
+
+@torch.no_grad()
 def randomize(module: nn.Module, rng: torch.Generator) -> nn.Module:
-    """Random parameters and BatchNorm buffers (running_var positive), so that every
-    parameter and buffer matters in the comparison."""
-    with torch.no_grad():
-        for name, t in module.state_dict().items():
-            if not t.is_floating_point():
-                continue
-            values = torch.randn(t.shape, generator=rng, dtype=torch.float64) * 0.5
-            if name.endswith("running_var"):
-                values = values.abs() + 0.5
-            elif name.endswith("weight") and t.dim() == 1:
-                values = values.abs() + 0.5
-            t.copy_(values.to(t.dtype))
+    """Random parameters and BatchNorm buffers (``random_state``'s), in place."""
+    state = module.state_dict()
+    floating = {k: tuple(t.shape) for k, t in state.items() if t.is_floating_point()}
+    for name, values in random_state(floating, rng).items():
+        state[name].copy_(values.to(state[name].dtype))
     return module
 
 
-def check_state_layout(student: Student, name: str, reference: nn.Module, *init_args,
+StateTable = Mapping[str, tuple[tuple[int, ...], str]]
+"""A module's state_dict written out: each key's shape and dtype (``"float32"``...)."""
+
+
+def state_table(module: nn.Module) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The state table of a module (a torch-built reference's)."""
+    return {k: (tuple(t.shape), str(t.dtype).removeprefix("torch."))
+            for k, t in module.state_dict().items()}
+
+
+def check_state_layout(student: Student, name: str, want: nn.Module | StateTable, *init_args,
                        init_kwargs=None, hint: str | None = None) -> None:
-    """The student's freshly built module has the reference's state_dict keys, shapes and
-    dtypes (before any cast)."""
+    """The student's freshly built module has the state_dict keys, shapes and dtypes (before
+    any cast) of ``want``: a torch-built module, or a table written out in the test."""
+    table = state_table(want) if isinstance(want, nn.Module) else want
     result = student.module(name, *init_args, init_kwargs=init_kwargs)
-    want = reference.state_dict()
     got = result.state_meta
-    if set(got) != set(want):
-        missing = sorted(set(want) - set(got))
-        extra = sorted(set(got) - set(want))
+    if set(got) != set(table):
+        missing = sorted(set(table) - set(got))
+        extra = sorted(set(got) - set(table))
         raise Mismatch("state_dict", f"{name}'s state_dict keys differ: missing {missing}, "
                                      f"unexpected {extra}").with_hint(hint)
-    for key, t in want.items():
-        if got[key].get("shape") != list(t.shape):
+    for key, (shape, dtype) in table.items():
+        if got[key].get("shape") != list(shape):
             raise Mismatch("state_dict", f"{name}'s {key} has shape {tuple(got[key]['shape'])},"
-                                         f" expected {tuple(t.shape)}").with_hint(hint)
-        want_dtype = str(t.dtype).removeprefix("torch.")
-        if got[key].get("dtype") != want_dtype:
+                                         f" expected {shape}").with_hint(hint)
+        if got[key].get("dtype") != dtype:
             raise Mismatch("state_dict", f"{name}'s {key} has dtype {got[key].get('dtype')}, "
-                                         f"expected {want_dtype}").with_hint(hint)
-
-
-class TorchResBlock(nn.Module):
-    """The curriculum's residual block, built from torch modules."""
-
-    def __init__(self, ch_in: int, ch_out: int, stride: int = 1) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv2d(ch_in, ch_out, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(ch_out)
-        self.conv2 = nn.Conv2d(ch_out, ch_out, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(ch_out)
-        self.extra = nn.Sequential()
-        if ch_in != ch_out or stride != 1:
-            self.extra = nn.Sequential(nn.Conv2d(ch_in, ch_out, 1, stride=stride, bias=False),
-                                       nn.BatchNorm2d(ch_out))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.extra(x))
+                                         f"expected {dtype}").with_hint(hint)
 
 
 class TorchLinear(nn.Module):

@@ -132,7 +132,7 @@ def check_evaluate(student: Student, state: dict[str, torch.Tensor], x: torch.Te
     if any(f["training"] for f in forwards):
         raise Mismatch("mode", f"evaluate ran the model in train mode; hint: {EVAL_MODE_HINT}")
     rows = [f["rows"] for f in forwards]
-    n = x.shape[0]
+    n = len(x)
     want_rows = [min(batch_size, n - i) for i in range(0, n, batch_size)]
     if rows != want_rows:
         raise Mismatch("batches", f"evaluate ran the model on batches of {rows} rows, expected "

@@ -13,16 +13,16 @@ def broadcast_shape(a: Sequence[int], b: Sequence[int]) -> tuple[int, ...]:
     n = max(len(a), len(b))
     padded_a = (1,) * (n - len(a)) + a
     padded_b = (1,) * (n - len(b)) + b
-    out = []
+    sizes = []
     for x, y in zip(padded_a, padded_b, strict=True):
         if x == y or y == 1:
-            out.append(x)
+            sizes.append(x)
         elif x == 1:
-            out.append(y)
+            sizes.append(y)
         else:
             raise ValueError(f"shapes {a} and {b} cannot be broadcast: sizes {x} and {y} "
                              "differ and neither is 1")
-    return tuple(out)
+    return tuple(sizes)
 
 
 def expand_to(t: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:

@@ -53,9 +53,8 @@ def batch_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor,
         mean = x.mean(dim=dims)
         var = x.var(dim=dims, unbiased=False)
         n = x.numel() // x.shape[1]
-        with torch.no_grad():
-            new_mean = (1 - momentum) * running_mean + momentum * mean
-            new_var = (1 - momentum) * running_var + momentum * var * (n / (n - 1))
+        new_mean = (1 - momentum) * running_mean + momentum * mean.detach()
+        new_var = (1 - momentum) * running_var + momentum * var.detach() * (n / (n - 1))
     else:
         mean, var = running_mean, running_var
         new_mean, new_var = running_mean.detach().clone(), running_var.detach().clone()

@@ -1,6 +1,6 @@
 import pytest
 import torch
-from hw4_refs import check_train_step, random_net_state, run_sgd, step_lr, train_steps
+from hw4_refs import check_train_step, gradient_descent, random_net_state, run_sgd, step_lr
 
 from grader.judge.checks import check_function
 
@@ -44,4 +44,4 @@ def test_train_step(student, rng):
     state = random_net_state(rng, 6, 8, 4, torch.float64)
     x = torch.randn(16, 6, generator=rng, dtype=torch.float64)
     y = torch.randint(0, 4, (16,), generator=rng)
-    check_train_step(student, train_steps, state, x, y, lr=0.1, momentum=0.9, steps=3)
+    check_train_step(student, gradient_descent, state, x, y, lr=0.1, momentum=0.9, steps=3)

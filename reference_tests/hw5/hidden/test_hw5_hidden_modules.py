@@ -3,10 +3,32 @@ import torch
 from torch import nn
 
 from grader.judge.checks import check_module
-from hw5_refs import TorchLinear, TorchResBlock, check_state_layout, randomize
+from hw5_hidden_refs import TorchResBlock
+from hw5_refs import TorchLinear, check_state_layout, randomize
 
 SHORTCUT_HINT = ("when the channels or the stride change, extra is Sequential(Conv2d(ch_in, "
                  "ch_out, 1, stride, bias=False), BatchNorm2d(ch_out))")
+
+
+# The public tests check ResBlock by its state_dict and properties; these compare every
+# output, gradient and buffer with a torch-built block holding the same state.
+
+@pytest.mark.part("ResBlock")
+def test_resblock_matches_torch_same_shape(student, rng):
+    ref = randomize(TorchResBlock(4, 4), rng)
+    xs = [[torch.randn(2, 4, 6, 6, generator=rng, dtype=torch.float64)] for _ in range(3)]
+    check_module(student, "ResBlock", ref, 4, 4, inputs=xs, modes=("train", "train", "eval"),
+                 hint=lambda m: "output = relu(bn2(conv2(...)) + extra(x)): ReLU after the "
+                                "addition" if m.stage in ("values", "gradients") else None)
+
+
+@pytest.mark.part("ResBlock")
+def test_resblock_matches_torch_downsample(student, rng):
+    ref = randomize(TorchResBlock(3, 6, stride=2), rng)
+    xs = [[torch.randn(2, 3, 8, 8, generator=rng, dtype=torch.float64)] for _ in range(3)]
+    check_module(student, "ResBlock", ref, 3, 6, init_kwargs={"stride": 2}, inputs=xs,
+                 modes=("train", "train", "eval"),
+                 hint=lambda m: SHORTCUT_HINT if m.stage == "state_dict" else None)
 
 
 @pytest.mark.part("ResBlock")

@@ -3,27 +3,79 @@ import torch
 from torch import nn
 
 from grader.judge.checks import check_module
-from hw5_refs import TorchLinear, TorchResBlock, check_state_layout, randomize
+from hw5_refs import TorchLinear, check_state_layout
+from hw5_resblock_checks import (SHORTCUT_HINT, Block, check_every_parameter_learns,
+                                 check_identity_shortcut, check_layers, check_output,
+                                 check_projection_shortcut, check_relu_after_bn1)
+
+
+def _batchnorm(name: str, c: int) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The state of an ``nn.BatchNorm2d(c)`` held as ``name``."""
+    return {f"{name}.weight": ((c,), "float32"), f"{name}.bias": ((c,), "float32"),
+            f"{name}.running_mean": ((c,), "float32"), f"{name}.running_var": ((c,), "float32"),
+            f"{name}.num_batches_tracked": ((), "int64")}
+
+
+def _layers(ch_in: int, ch_out: int, stride: int, projection: bool) -> dict[str, str]:
+    """The layers the docstring lists, as the harness describes them."""
+    layers = {"conv1": f"Conv2d({ch_in}, {ch_out}, 3, stride={stride}, padding=1, bias=False)",
+              "bn1": f"BatchNorm2d({ch_out})",
+              "conv2": f"Conv2d({ch_out}, {ch_out}, 3, stride=1, padding=1, bias=False)",
+              "bn2": f"BatchNorm2d({ch_out})"}
+    if projection:
+        layers["extra.0"] = f"Conv2d({ch_in}, {ch_out}, 1, stride={stride}, padding=0, bias=False)"
+        layers["extra.1"] = f"BatchNorm2d({ch_out})"
+    return layers
+
+
+# The state_dicts and layers the docstring describes, written out. ResBlock(4, 4): the
+# shortcut is nn.Sequential(), which holds nothing.
+SAME = Block((4, 4), {"conv1.weight": ((4, 4, 3, 3), "float32"), **_batchnorm("bn1", 4),
+                      "conv2.weight": ((4, 4, 3, 3), "float32"), **_batchnorm("bn2", 4)},
+             _layers(4, 4, 1, projection=False))
+# ResBlock(3, 6, stride=2): the channels and the stride change, the shortcut is a projection.
+DOWN = Block((3, 6), {"conv1.weight": ((6, 3, 3, 3), "float32"), **_batchnorm("bn1", 6),
+                      "conv2.weight": ((6, 6, 3, 3), "float32"), **_batchnorm("bn2", 6),
+                      "extra.0.weight": ((6, 3, 1, 1), "float32"), **_batchnorm("extra.1", 6)},
+             _layers(3, 6, 2, projection=True), {"stride": 2})
+# ResBlock(4, 4, stride=2): the stride alone changes the shape, so a projection too.
+STRIDED = Block((4, 4), {"conv1.weight": ((4, 4, 3, 3), "float32"), **_batchnorm("bn1", 4),
+                         "conv2.weight": ((4, 4, 3, 3), "float32"), **_batchnorm("bn2", 4),
+                         "extra.0.weight": ((4, 4, 1, 1), "float32"),
+                         **_batchnorm("extra.1", 4)},
+                _layers(4, 4, 2, projection=True), {"stride": 2})
+
+
+@pytest.mark.part("ResBlock")
+@pytest.mark.parametrize("block", [SAME, DOWN, STRIDED], ids=["same", "down", "strided"])
+def test_resblock_layers_and_state_dict(student, block):
+    check_layers(student, block)
+    check_state_layout(student, "ResBlock", block.table, *block.args, init_kwargs=block.kwargs,
+                       hint=SHORTCUT_HINT)
 
 
 @pytest.mark.part("ResBlock")
 def test_resblock_same_shape(student, rng):
-    ref = randomize(TorchResBlock(4, 4), rng)
-    xs = [[torch.randn(2, 4, 6, 6, generator=rng, dtype=torch.float64)] for _ in range(3)]
-    check_module(student, "ResBlock", ref, 4, 4, inputs=xs, modes=("train", "train", "eval"),
-                 hint=lambda m: "output = relu(bn2(conv2(...)) + extra(x)): ReLU after the "
-                                "addition" if m.stage in ("values", "gradients") else None)
+    x = torch.randn(2, 4, 6, 6, generator=rng, dtype=torch.float64)
+    check_output(student, SAME, x, (2, 4, 6, 6), rng)
+    check_identity_shortcut(student, SAME, x, rng)
+    check_relu_after_bn1(student, SAME, x, rng)
+    check_every_parameter_learns(student, SAME, x, (2, 4, 6, 6), rng)
 
 
 @pytest.mark.part("ResBlock")
 def test_resblock_downsample(student, rng):
-    ref = randomize(TorchResBlock(3, 6, stride=2), rng)
-    xs = [[torch.randn(2, 3, 8, 8, generator=rng, dtype=torch.float64)] for _ in range(3)]
-    check_module(student, "ResBlock", ref, 3, 6, init_kwargs={"stride": 2}, inputs=xs,
-                 modes=("train", "train", "eval"),
-                 hint=lambda m: "when the channels or the stride change, extra is "
-                                "Sequential(Conv2d(ch_in, ch_out, 1, stride, bias=False), "
-                                "BatchNorm2d(ch_out))" if m.stage == "state_dict" else None)
+    x = torch.randn(2, 3, 8, 8, generator=rng, dtype=torch.float64)
+    check_output(student, DOWN, x, (2, 6, 4, 4), rng)
+    check_projection_shortcut(student, DOWN, x, rng)
+    check_every_parameter_learns(student, DOWN, x, (2, 6, 4, 4), rng)
+
+
+@pytest.mark.part("ResBlock")
+def test_resblock_stride_alone(student, rng):
+    x = torch.randn(2, 4, 7, 7, generator=rng, dtype=torch.float64)
+    check_output(student, STRIDED, x, (2, 4, 4, 4), rng)
+    check_projection_shortcut(student, STRIDED, x, rng)
 
 
 @pytest.mark.part("Flatten")
