@@ -3,12 +3,11 @@
 A mutant file (``reference_tests/hwN/mutants/NAME.py``) holds its header, the part it breaks
 and the bug it plants::
 
-    # part: softmax
-    # bug: softmax without subtracting the max: nan on large logits
+    # part: rnn_cell
+    # bug: sigmoid where the cell takes tanh
 
-    def softmax(a, dim=-1):
-        e = a.exp()
-        return e / e.sum(dim=dim, keepdim=True)
+    def rnn_cell(x, h, w_ih, w_hh):
+        return torch.sigmoid(x @ w_ih.T + h @ w_hh.T)
 
 then only the definitions it replaces (several, for a bug in a helper that two parts call).
 ``overlay`` puts each in place of the solution's definition of the same name; the rest of the
