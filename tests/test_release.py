@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.course.manifest import load_course
+from grader.course.mutants import overlay, read_mutant
 from grader.errors import ConfigError
 from grader.integrations.release import find_leaks, release, toml_dumps
 
@@ -285,6 +286,11 @@ def test_the_public_suites_of_hw4_and_hw5_run_inside_the_installed_bundle(course
         hw = load_course(ROOT).homework(hw_id)
         code, out = _check(grade, course_bundle, hw_id, hw.solution_path)
         assert code == 0, out
-        code, out = _check(grade, course_bundle, hw_id, hw.mutants_dir / f"{mutant}.py")
+        solution = hw.solution_path.read_text(encoding="utf-8")
+        overlaid = tmp_path / mutant / hw.file  # a mutant is an overlay of the solution
+        overlaid.parent.mkdir()
+        overlaid.write_text(overlay(solution, read_mutant(hw.mutants_dir / f"{mutant}.py",
+                                                          solution)), encoding="utf-8")
+        code, out = _check(grade, course_bundle, hw_id, overlaid)
         failing = [line.split()[1] for line in out.splitlines() if line.startswith("FAIL")]
         assert code == 1 and failing == [part], out
