@@ -55,12 +55,12 @@ def side_by_side(repeat: int) -> tuple[list[float], list[float], list[float]]:
 def request_overhead(calls: int) -> list[float]:
     import torch
 
-    from grader.wire import frames, values
     from grader.config import Settings
-    from grader.launch.executor import Executor, ExecutorSpec
-    from grader.launch.template import Template
-    from grader.launch.isolation import choose_isolation
     from grader.launch.confinement import sandbox_config
+    from grader.launch.executor import Executor, ExecutorSpec
+    from grader.launch.isolation import choose_isolation
+    from grader.launch.template import Template
+    from grader.wire import values
 
     source = "def f(x):\n    return x\n"
     template = Template()

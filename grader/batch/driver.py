@@ -35,11 +35,13 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from grader.batch.judges import start_zygote
 from grader.batch.pool import Job, error_result, prepared_to_dict, run_local
 from grader.course.lms import Entry, discover, safe_id
 from grader.errors import SubmissionError, UsageError
@@ -68,19 +70,50 @@ def _report_path(folder: Path, student: str, fmt: str) -> Path | None:
     return folder / f"{student}.{ext}" if ext else None
 
 
-def save_result(out: Path, result: Any, log: str, fmt: str) -> None:
-    """Write one student's report, log and (last, as the commit mark) result JSON."""
+def save_result(out: Path, data: dict[str, Any], log: str, fmt: str) -> None:
+    """Write one student's report, log and (last, as the commit mark) result JSON, from the
+    result as data (``SubmissionResult.to_dict``)."""
+    from grader.judge.results import SubmissionResult
     from grader.reports.render import render
 
     folder = out / RESULTS
-    student = result.student
+    student = data["submission"]["id"]
     report = _report_path(folder, student, fmt)
     if report is not None:
-        write_atomic(report, render(result, fmt))
+        write_atomic(report, render(SubmissionResult.from_dict(data), fmt))
     if log:
         write_atomic(folder / f"{student}.log", log)
-    write_atomic(folder / f"{student}.json",
-                 json.dumps(result.to_dict(), indent=2, allow_nan=False) + "\n")
+    write_atomic(folder / f"{student}.json", json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
+class ResultWriter:
+    """Writes results on a thread of its own, in the order they come, so the pool hands a judge
+    its next submission without waiting for the disk. The first failure (a full disk) stops
+    the batch at the next result and at the end; what was written before stays."""
+
+    def __init__(self, out: Path, fmt: str, done: Callable[[str], None]) -> None:
+        self.out, self.fmt, self.done = out, fmt, done
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="grade-results")
+        self.futures: list[Future[None]] = []
+
+    def write(self, data: dict[str, Any], log: str) -> None:
+        self._raise_first()
+        self.futures.append(self.pool.submit(self._save, data, log))
+
+    def _save(self, data: dict[str, Any], log: str) -> None:
+        save_result(self.out, data, log, self.fmt)
+        self.done(str(data.get("status", "")))
+
+    def _raise_first(self) -> None:
+        while self.futures and self.futures[0].done():
+            self.futures.pop(0).result()
+
+    def close(self) -> None:
+        """Wait for every result to be written; raise the first failure."""
+        self.pool.shutdown(wait=True)
+        for future in self.futures:
+            future.result()
+        self.futures.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,8 +275,6 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     """Grade every submission in ``submissions`` into ``out``; see the module docstring."""
     from grader.api import check_device, homework_settings
     from grader.course.manifest import load_course
-    from grader.judge.results import SubmissionResult, unreadable_result
-    from grader.reports.similarity import batch_similarity
 
     _check_options(rerun, fmt, executor)
     started = time.monotonic()
@@ -255,6 +286,26 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
     if executor == "local":
         check_device(settings)
     out = Path(out)
+    # torch imports in the zygote while the submissions are read and planned
+    zygote = start_zygote(settings, homework.preload) if executor == "local" else None
+    try:
+        return _grade(loaded, homework, settings, overrides, submissions, out, zygote=zygote,
+                      jobs=jobs, executor=executor, scheduler=scheduler, rerun=rerun, fmt=fmt,
+                      students=students, progress=progress, started=started,
+                      submission_timeout_s=submission_timeout_s)
+    finally:
+        if zygote is not None:
+            zygote.close()
+
+
+def _grade(loaded: Any, homework: Any, settings: Any, overrides: dict[str, Any],
+           submissions: str | Path, out: Path, *, zygote: Any, jobs: int | None, executor: str,
+           scheduler: str | None, rerun: str | None, fmt: str, students: Iterable[str],
+           progress: bool, started: float, submission_timeout_s: float) -> BatchSummary:
+    from grader.judge.results import unreadable_result
+    from grader.reports.similarity import batch_similarity
+
+    hw_id = homework.id
     try:
         (out / RESULTS).mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -272,44 +323,39 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
         entries = [e for e in entries if e.student in wanted]
     suite = homework.suite_version(settings)  # the settings too: a seed_salt changes grades
     summary = BatchSummary(out=out, total=len(entries), layout=layout)
-    bar = Progress(0)
-
-    def record(result: Any, log: str) -> None:
-        save_result(out, result, log, fmt)
-        summary.graded += 1
-        bar.update(result.status)
-
     todo = _plan(entries, homework, out, suite, rerun, fmt, summary)
     bar = Progress(len(todo), enabled=progress)
+
+    def done(status: str) -> None:
+        summary.graded += 1
+        bar.update(status)
+
+    writer = ResultWriter(out, fmt, done)
     readable = []
     for job in todo:
         if "unreadable" in job.prepared:
-            record(unreadable_result(homework, student=job.student, path=job.prepared["path"],
-                                     message=job.prepared["unreadable"], settings=settings,
-                                     sha256=job.sha256), "")
+            writer.write(unreadable_result(homework, student=job.student,
+                                           path=job.prepared["path"],
+                                           message=job.prepared["unreadable"],
+                                           settings=settings, sha256=job.sha256).to_dict(), "")
         else:
             readable.append(job)
 
     def on_result(job: Job, data: dict[str, Any] | None, log: str, error: str) -> None:
         if data is None:
-            record(error_result(homework, settings, job, error), "")
+            writer.write(error_result(homework, settings, job, error).to_dict(), "")
             return
-        result = SubmissionResult.from_dict(data)
         # the result is keyed by the student id and path the driver knows
-        result = replace(result, submission={**result.submission, "id": job.student,
-                                             "path": job.prepared.get("path", "")})
-        record(result, log)
+        data["submission"] = {**data.get("submission", {}), "id": job.student,
+                              "path": job.prepared.get("path", "")}
+        writer.write(data, log)
 
-    if readable:
-        if executor == "local":
-            run_local(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
-                      workers=jobs or os.cpu_count() or 1, on_result=on_result,
-                      submission_timeout_s=submission_timeout_s, log_dir=out / "logs")
-        else:
-            from grader.batch.dask import run_dask
-
-            run_dask(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
-                     scheduler=scheduler, workers=jobs, on_result=on_result)
+    try:
+        _run(readable, loaded, hw_id, overrides, on_result, zygote=zygote, jobs=jobs,
+             executor=executor, scheduler=scheduler, submission_timeout_s=submission_timeout_s,
+             log_dir=out / "logs")
+    finally:
+        writer.close()
     summary.elapsed_s = time.monotonic() - started
     batch_similarity(homework, everyone, out)
     results = render_outputs(out)
@@ -321,6 +367,24 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
         summary.max_score = homework.max_score
         summary.full_marks = sum(r.full_marks for r in mine)
     return summary
+
+
+def _run(readable: list[Job], loaded: Any, hw_id: str, overrides: dict[str, Any],
+         on_result: Callable[[Job, dict[str, Any] | None, str, str], None], *, zygote: Any,
+         jobs: int | None, executor: str, scheduler: str | None, submission_timeout_s: float,
+         log_dir: Path) -> None:
+    """Grade the readable submissions on the local pool or on Dask."""
+    if not readable:
+        return
+    if executor == "local":
+        run_local(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
+                  workers=jobs or os.cpu_count() or 1, on_result=on_result,
+                  submission_timeout_s=submission_timeout_s, log_dir=log_dir, zygote=zygote)
+    else:
+        from grader.batch.dask import run_dask
+
+        run_dask(readable, course_root=loaded.root, hw_id=hw_id, overrides=overrides,
+                 scheduler=scheduler, workers=jobs, on_result=on_result)
 
 
 def _file_sha(path: Path) -> str:

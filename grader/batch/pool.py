@@ -1,10 +1,12 @@
 """The pool of judge processes behind ``grade batch``.
 
-Each judge is a fresh ``python -m grader.batch.pool --worker`` process: it collects the homework's
-pytest suite once and keeps one template process (torch imported), from which a sandboxed
-executor is forked per submission. The driver hands each judge one job at a time over a pipe
-of JSON lines. A judge that dies is replaced and its submission retried; a submission that
-kills its judge ``MAX_ATTEMPTS`` times is recorded with status ``error``.
+Each judge collects the homework's pytest suite once and keeps one template process (torch
+imported), from which a sandboxed executor is forked per submission. Judges and templates are
+forked by the pool's zygote, which imports torch once for all of them (``grader.batch.zygote``;
+``grader.batch.judges``), or, at the portable level, spawned as ``python -m grader.batch.pool
+--worker``. The driver hands each judge one job at a time over a pipe of JSON lines. A judge
+that dies is replaced and its submission retried; a submission that kills its judge
+``MAX_ATTEMPTS`` times is recorded with status ``crashed``.
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ import dataclasses
 import json
 import os
 import selectors
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from grader.errors import ConfigError, GraderError
+from grader.batch.judges import ForkedJudge, Judge, SpawnedJudge, Zygote
+from grader.errors import ConfigError, ExecutorError, GraderError
 from grader.status import SubmissionStatus
 
-__all__ = ["MAX_ATTEMPTS", "Job", "error_result", "prepared_from_dict", "prepared_to_dict",
-           "run_local", "worker_main"]
+if TYPE_CHECKING:
+    from grader.launch.executor import Launcher
+
+__all__ = ["MAX_ATTEMPTS", "Job", "error_result", "judge_process", "prepared_from_dict",
+           "prepared_to_dict", "run_local", "serve", "worker_main"]
 
 MAX_ATTEMPTS = 2
 
@@ -75,8 +81,8 @@ def error_result(homework: Any, settings: Any, job: Job, message: str) -> Any:
 # the judge worker process: python -m grader.batch.pool --worker
 # --------------------------------------------------------------------------------------------
 def worker_main(argv: list[str]) -> int:
-    """A judge: reads jobs (JSON lines) on stdin, writes results (JSON lines) on the original
-    stdout. Everything else that prints goes to stderr."""
+    """A spawned judge: reads jobs (JSON lines) on stdin, writes results (JSON lines) on the
+    original stdout. Everything else that prints goes to stderr."""
 
     parser = argparse.ArgumentParser(prog="python -m grader.batch.pool --worker")
     parser.add_argument("--worker", action="store_true")
@@ -94,14 +100,34 @@ def worker_main(argv: list[str]) -> int:
     os.dup2(null, 0)
     os.close(null)
     sys.stdout = sys.stderr
-    serve(Path(args.course), args.homework, json.loads(args.overrides), inp, out,
-          slot=args.slot)
+    return judge_process({"course": args.course, "homework": args.homework,
+                          "overrides": json.loads(args.overrides), "slot": args.slot}, inp, out)
+
+
+def judge_process(args: dict[str, Any], inp: TextIO, out: TextIO,
+                  template: Launcher | None = None) -> int:
+    """A judge's whole life, spawned or forked: serve the jobs on ``inp``; the exit code (2
+    for a GraderError, the course or its settings, whose message ends the judge's log)."""
+    try:
+        serve(Path(args["course"]), args["homework"], args["overrides"], inp, out,
+              slot=int(args.get("slot", 0)), template=template)
+    except GraderError as err:
+        print(f"grade batch worker: {err}", file=sys.stderr, flush=True)
+        try:  # the driver stops the batch with this message
+            out.write(json.dumps({"fatal": str(err)}) + "\n")
+            out.flush()
+        except OSError:
+            pass
+        return 2
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 
 def serve(course_root: Path, hw_id: str, overrides: dict[str, Any], inp: TextIO, out: TextIO,
-          *, slot: int = 0) -> None:
-    """Grade the jobs read from ``inp`` with one suite collection; one result line each."""
+          *, slot: int = 0, template: Launcher | None = None) -> None:
+    """Grade the jobs read from ``inp`` with one suite collection; one result line each.
+    ``template``: the launcher to use (and close), else one is started here."""
     from grader.api import homework_settings, open_template
     from grader.course.manifest import load_course
     from grader.judge.runner import run_suite
@@ -132,57 +158,19 @@ def serve(course_root: Path, hw_id: str, overrides: dict[str, Any], inp: TextIO,
                              allow_nan=False) + "\n")
         out.flush()
 
-    with open_template(homework, settings) as template:
+    launcher = closing(template) if template is not None else open_template(homework, settings)
+    with launcher as template:
         out.write(json.dumps({"ready": True}) + "\n")
         out.flush()
         run_suite(homework, settings, template, feed(), on_result, course_root=course.root,
                   slot=slot)
 
 
-class Judge:
-    """One judge worker process, as seen by the driver."""
-
-    def __init__(self, course_root: Path, hw_id: str, overrides: dict[str, Any], slot: int,
-                 log_dir: Path) -> None:
-        self.slot = slot
-        cmd = [sys.executable, "-m", "grader.batch.pool", "--worker", "--course", str(course_root),
-               "--homework", hw_id, "--overrides", json.dumps(overrides), "--slot", str(slot)]
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"judge-{slot}.log"
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=log, text=True, bufsize=1)
-        self.ready = False
-        self.job: Job | None = None
-        self.started = 0.0
-        self.buffer = ""
-
-    def send(self, job: Job) -> None:
-        self.job = job
-        self.started = time.monotonic()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"student": job.student, "prepared": job.prepared})
-                              + "\n")
-        self.proc.stdin.flush()
-
-    def stop(self) -> None:
-        try:
-            if self.proc.stdin:
-                self.proc.stdin.write(json.dumps({"stop": True}) + "\n")
-                self.proc.stdin.close()
-        except OSError:
-            pass
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-
-
 def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict[str, Any],
               workers: int, on_result: Callable[[Job, dict[str, Any] | None, str, str], None],
-              submission_timeout_s: float, log_dir: Path) -> None:
-    """Grade ``jobs`` with a pool of ``workers`` judge processes.
+              submission_timeout_s: float, log_dir: Path, zygote: Zygote | None = None) -> None:
+    """Grade ``jobs`` with a pool of ``workers`` judge processes, forked by ``zygote`` (or
+    spawned without one, or once it has died).
 
     ``on_result(job, result_dict, log, error)``: result_dict is None (and error says why)
     when the job failed ``MAX_ATTEMPTS`` times.
@@ -191,12 +179,20 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
     workers = max(1, min(workers, len(jobs)))
     sel = selectors.DefaultSelector()
     judges: list[Judge] = []
+    args = {"course": str(course_root), "homework": hw_id, "overrides": overrides}
+    forking = {"zygote": zygote}
 
     def start(slot: int) -> Judge:
-        judge = Judge(course_root, hw_id, overrides, slot, log_dir)
-        assert judge.proc.stdout is not None
-        os.set_blocking(judge.proc.stdout.fileno(), False)
-        sel.register(judge.proc.stdout, selectors.EVENT_READ, judge)
+        judge: Judge | None = None
+        if forking["zygote"] is not None:
+            try:
+                judge = ForkedJudge(slot, log_dir, args, forking["zygote"])
+            except ExecutorError:
+                forking["zygote"] = None  # spawn from now on
+        if judge is None:
+            judge = SpawnedJudge(slot, log_dir, args)
+        os.set_blocking(judge.out.fileno(), False)
+        sel.register(judge.out, selectors.EVENT_READ, judge)
         judges.append(judge)
         feed(judge)
         return judge
@@ -211,11 +207,13 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
             judge.job = None
             judge.stop()
 
-    def retire(judge: Judge, why: str) -> None:
-        assert judge.proc.stdout is not None
-        sel.unregister(judge.proc.stdout)
+    def drop(judge: Judge) -> None:
+        sel.unregister(judge.out)
         judges.remove(judge)
         judge.kill()
+
+    def retire(judge: Judge, why: str) -> None:
+        drop(judge)
         job = judge.job
         if job is not None:
             job.attempts += 1
@@ -227,42 +225,50 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
         if pending:
             start(judge.slot)
 
+    def ended(judge: Judge) -> None:
+        code = judge.exit_code()
+        if code == 2:  # a GraderError in the judge that it could not tell over its pipe
+            fatal(judge, judge.last_line().removeprefix("grade batch worker: "))
+        if judge.job is None and not pending:
+            drop(judge)
+        else:
+            retire(judge, "died" + (f" (exit {code})" if code is not None else ""))
+
+    def fatal(judge: Judge, message: str) -> None:
+        raise ConfigError(f"{message or 'a judge process exited with code 2'} (the judge's "
+                          f"log: {judge.log_path})")
+
+    def read(judge: Judge) -> None:
+        chunk = judge.out.read()
+        if chunk is None:
+            return
+        if not chunk:
+            if judge in judges:
+                ended(judge)
+            return
+        judge.buffer += chunk
+        while "\n" in judge.buffer:
+            line, judge.buffer = judge.buffer.split("\n", 1)
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if msg.get("ready"):
+                judge.ready = True
+            if "fatal" in msg:  # a GraderError in the judge: the suite or its settings
+                fatal(judge, str(msg["fatal"]))
+            if "result" in msg and judge.job is not None:
+                job = judge.job
+                judge.job = None
+                feed(judge)  # the next job first: the judge works while the result is written
+                on_result(job, msg["result"], msg.get("log", ""), "")
+
     for slot in range(workers):
         start(slot)
     try:
         while judges:
-            events = sel.select(timeout=1.0)
-            for key, _ in events:
-                judge = key.data
-                chunk = judge.proc.stdout.read()
-                if not chunk:
-                    if judge in judges:
-                        code = judge.proc.wait()
-                        if code == 2:  # a GraderError in the judge: the suite or settings
-                            lines = judge.log_path.read_text(errors="replace").splitlines()
-                            raise ConfigError(lines[-1] if lines else
-                                              f"the judge process exited with code {code}")
-                        if judge.job is None and not pending:
-                            sel.unregister(judge.proc.stdout)
-                            judges.remove(judge)
-                            judge.kill()
-                        else:
-                            retire(judge, f"died (exit {code})")
-                    continue
-                judge.buffer += chunk
-                while "\n" in judge.buffer:
-                    line, judge.buffer = judge.buffer.split("\n", 1)
-                    try:
-                        msg = json.loads(line)
-                    except ValueError:
-                        continue
-                    if msg.get("ready"):
-                        judge.ready = True
-                    if "result" in msg and judge.job is not None:
-                        job = judge.job
-                        judge.job = None
-                        on_result(job, msg["result"], msg.get("log", ""), "")
-                        feed(judge)
+            for key, _ in sel.select(timeout=1.0):
+                read(key.data)
             now = time.monotonic()
             for judge in list(judges):
                 if judge.job is not None and now - judge.started > submission_timeout_s:
@@ -273,20 +279,13 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
         sel.close()
 
 
-
 if __name__ == "__main__":
     if "--worker" in sys.argv[1:]:
-        try:
-            code = worker_main(sys.argv[1:])
-            # The template and its executors are closed: skip the interpreter's teardown of
-            # torch (half a second the driver would wait for at the end of every batch).
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        except GraderError as err:
-            print(f"grade batch worker: {err}", file=sys.stderr)
-            sys.exit(2)
-        except KeyboardInterrupt:
-            sys.exit(130)
+        code = worker_main(sys.argv[1:])
+        # The template and its executors are closed: skip the interpreter's teardown of
+        # torch (half a second the driver would wait for at the end of every batch).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     print("usage: python -m grader.batch.pool --worker --course DIR --homework HW", file=sys.stderr)
     sys.exit(2)

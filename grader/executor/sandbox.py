@@ -24,6 +24,10 @@ import signal
 import sys
 from typing import Any
 
+# At the top, so the template loads it before any fork: an executor importing it would run
+# ctypes' find_library, which spawns ldconfig, once per submission.
+from grader.executor.seccomp import install_seccomp
+
 __all__ = ["PidNamespaces", "available_isolation", "claim_uid", "confine", "reap_uid"]
 
 CLONE_NEWNS = 0x00020000
@@ -288,8 +292,6 @@ def confine(config: dict[str, Any], *, new_session: bool = True) -> int | None:
         prctl_pdeathsig()  # the kernel clears the parent-death signal on a change of uid
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if config.get("seccomp", True):
-        from grader.executor.seccomp import install_seccomp
-
         # Without a pid namespace the executor sees (and, at the grader's own uid, could
         # signal) the template, the judge and the user's shell: signals may then only reach
         # the executor itself and its process group.

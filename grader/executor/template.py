@@ -32,27 +32,28 @@ PROCESS_LEVEL = "--process-level"
 class TemplateServer:
     """The template's command loop and the executors it has forked."""
 
-    def __init__(self, ctrl: socket.socket, isolation: str) -> None:
+    def __init__(self, ctrl: socket.socket, isolation: str, *, executors: bool = True) -> None:
+        """``executors``: this server forks executors (the batch's zygote forks judges and
+        templates instead, and needs no pid namespace of its own)."""
         from grader.executor.sandbox import PidNamespaces
 
         self.ctrl = ctrl
         self.isolation = isolation
         self.children: dict[int, dict[str, Any]] = {}
         self.statuses: dict[int, int] = {}
-        self.pid_namespaces = PidNamespaces() if isolation == "namespace" else None
+        self.pid_namespaces = PidNamespaces() if executors and isolation == "namespace" else None
 
     def run(self) -> None:
         self.send({"ready": True, "pid": os.getpid(), "versions": versions(),
                    "isolation": self.isolation})
         while True:
-            try:
-                data = self.ctrl.recv(MAX_CONTROL_MESSAGE)
-            except OSError:
-                data = b""
+            data, fds = self.recv()
             if not data:
                 self.kill_all()
                 return
             cmd = json.loads(data)
+            if fds:
+                cmd["_fds"] = fds
             self.reap()
             handler = getattr(self, f"cmd_{cmd.get('cmd')}", None)
             if handler is None:
@@ -60,6 +61,13 @@ class TemplateServer:
                 continue
             if handler(cmd) is False:
                 os._exit(0)  # skip interpreter teardown: the executors are already gone
+
+    def recv(self) -> tuple[bytes, list[int]]:
+        """The next command and the descriptors it carries (none here); b"" at the end."""
+        try:
+            return self.ctrl.recv(MAX_CONTROL_MESSAGE), []
+        except OSError:
+            return b"", []
 
     def send(self, obj: dict[str, Any], fds: list[int] | None = None) -> None:
         data = json.dumps(obj).encode()
@@ -198,21 +206,30 @@ def _executor_main(sock: socket.socket, config: dict[str, Any]) -> None:
         os._exit(code)
 
 
-def main() -> None:
-    """Entry point: ``python -m grader.executor.template FD``."""
-    ctrl = socket.socket(fileno=int(sys.argv[1]))
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from grader.executor.sandbox import available_isolation, become_subreaper, prctl_pdeathsig
+def prepare(extra: tuple[str, ...] = (), process_level: bool = False) -> str:
+    """Import and warm what every executor needs, before any fork; the isolation level this
+    machine gives. ``process_level``: the run asked for process isolation."""
+    from grader.executor.sandbox import available_isolation
 
-    prctl_pdeathsig()
-    become_subreaper()
     isolation = available_isolation()
-    extra = tuple(a for a in sys.argv[2:] if a != PROCESS_LEVEL)
-    if (isolation == "process" or PROCESS_LEVEL in sys.argv[2:]) and python_unreadable():
+    if (isolation == "process" or process_level) and python_unreadable():
         # Without a namespace to re-attach it, the sandbox uid cannot import from this
         # Python later: import what torch's global-state setters load lazily, now.
         extra += LAZY_STATE_MODULES
     preload(extra)
+    return isolation
+
+
+def main() -> None:
+    """Entry point: ``python -m grader.executor.template FD [MODULE...] [--process-level]``."""
+    ctrl = socket.socket(fileno=int(sys.argv[1]))
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from grader.executor.sandbox import become_subreaper, prctl_pdeathsig
+
+    prctl_pdeathsig()
+    become_subreaper()
+    isolation = prepare(tuple(a for a in sys.argv[2:] if a != PROCESS_LEVEL),
+                        PROCESS_LEVEL in sys.argv[2:])
     TemplateServer(ctrl, isolation).run()
 
 

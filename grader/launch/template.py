@@ -22,6 +22,8 @@ MAX_CONTROL_MESSAGE = 1 << 16
 class Template:
     """A running template process (torch imported) that forks executors on request."""
 
+    MODULE = "grader.executor.template"
+
     def __init__(self, *, env: dict[str, str] | None = None,
                  preload: tuple[str, ...] = (), process_level: bool = False) -> None:
         """Launch the template at once; torch imports there while the judge gets ready.
@@ -33,15 +35,27 @@ class Template:
         """
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.ctrl = ours
-        self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-m", "grader.executor.template", str(theirs.fileno()),
+        self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+            [sys.executable, "-P", "-m", self.MODULE, str(theirs.fileno()),
              *preload, *(["--process-level"] if process_level else [])],
             pass_fds=[theirs.fileno()], env=template_env() if env is None else env,
             stdin=subprocess.DEVNULL, cwd="/",
             start_new_session=True,
         )
         theirs.close()
+        self.pid = self.proc.pid
         self.info: dict[str, Any] | None = None
+
+    @classmethod
+    def adopt(cls, ctrl: socket.socket, pid: int) -> Template:
+        """A template that another process started and this one only talks to: the batch's
+        zygote forks one beside each judge (``grader.batch.zygote``) and reaps it."""
+        template = cls.__new__(cls)
+        template.ctrl, template.proc, template.pid, template.info = ctrl, None, pid, None
+        return template
+
+    def _running(self) -> bool:
+        return self.proc is None or self.proc.poll() is None
 
     def ready(self, timeout: float = 120.0) -> dict[str, Any]:
         """Wait for the template's greeting (torch imported): versions and isolation level."""
@@ -52,9 +66,9 @@ class Template:
             except (TimeoutError, OSError) as err:
                 raise ExecutorError(f"the executor template did not start: {err}") from None
             if not data:
-                raise ExecutorError(f"the executor template exited (code {self.proc.poll()}) "
-                                    "before it was ready; run `python -m grader.executor.template` "
-                                    "to see why")
+                code = self.proc.poll() if self.proc is not None else "unknown"
+                raise ExecutorError(f"the executor template exited (code {code}) before it "
+                                    f"was ready; run `python -m {self.MODULE}` to see why")
             self.info = json.loads(data)
         return self.info
 
@@ -98,11 +112,15 @@ class Template:
     def close(self) -> None:
         """Stop the template and every executor it forked."""
         try:
-            if self.info is not None and self.proc.poll() is None:
+            if self.info is not None and self._running():
                 self._command({"cmd": "exit"}, timeout=10)
         except ExecutorError:
             pass
         self.ctrl.close()
+        if self.proc is None:
+            return  # its parent reaps it
+        if self.info is None:
+            self.proc.kill()  # never used: no need to wait for torch to finish importing
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
