@@ -8,7 +8,9 @@ import math
 
 import torch
 
-from grader.judge.compare import Mismatch, assert_close
+from grader.errors import StudentFailure
+from grader.judge.checks import check_function
+from grader.judge.compare import Mismatch, assert_close, tolerance
 
 MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
 """The four minima of Himmelblau's function (to six decimals)."""
@@ -137,15 +139,90 @@ def batch_hint(batch: int, otherwise: str | None = SIGMOID_HINT):
     return hint
 
 
+DESCEND_HINT = "each step is p <- p - lr * himmelblau_grad(p)"
+
+
+def _xy(p: torch.Tensor) -> str:
+    return "(" + ", ".join(f"{float(v):.6g}" for v in p) + ")"
+
+
+def first_wrong_step(student, p0: torch.Tensor, lr: float, steps: int):
+    """Where the student's trajectory leaves the reference's: the student's single step
+    (``descend(p, lr, 1)``, run by the harness from each of its own points) against one step
+    of the reference from the same point. ``(k, start, got, expected)`` for the first wrong
+    step, ``(None, ...)`` when every single step is right, None when the harness could not
+    run it."""
+    try:
+        points = student.harness("descend_steps", p0, lr, steps).value
+    except StudentFailure:
+        return None
+    if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[0] < 1:
+        return None
+    for k in range(1, points.shape[0]):
+        start = points[k - 1].to(torch.float64)
+        want = descend(start, lr, 1)
+        tol = tolerance("accumulate", p0.dtype, want)
+        got = points[k].to(torch.float64)
+        if not bool(((got - want).abs() <= tol.atol + tol.rtol * want.abs()).all()):
+            return k, start, got, want
+    if points.shape[0] <= steps:  # a single step did not return a point
+        return points.shape[0], points[-1].to(torch.float64), None, None
+    return None, points[-1].to(torch.float64), None, None
+
+
+def with_trajectory(student, mismatch: Mismatch, p0: torch.Tensor, lr: float,
+                    steps: int) -> Mismatch:
+    """``mismatch`` of descend's end point, led by the first step at which the student's
+    trajectory leaves the reference's and what differed there."""
+    found = first_wrong_step(student, p0, lr, steps) if steps > 0 else None
+    if found is None:
+        return mismatch
+    k, start, got, want = found
+    if k is None:
+        note = (f"every single step descend(p, lr, 1) matches the reference, but "
+                f"descend(p0, lr, {steps}) does not end where {steps} single steps do, at "
+                f"{_xy(start)}: does the loop run exactly `steps` times?")
+        public = (f"every single step matches the reference, but descend(p0, lr, {steps}) does "
+                  f"not end where {steps} single steps do: does the loop run `steps` times?")
+        k = 0
+    elif got is None:
+        note = public = f"descend(p, lr, 1) returned no point at step {k} of {steps}"
+    else:
+        note = (f"descend leaves the reference trajectory at step {k} of {steps}: from "
+                f"{_xy(start)} your step went to {_xy(got)}, the reference's to {_xy(want)}")
+        public = f"descend leaves the reference trajectory at step {k} of {steps}"
+    return Mismatch(mismatch.stage, f"{note}; {mismatch.message}",
+                    public_message=f"{public}; {mismatch.public_message}",
+                    details={**mismatch.details, "step": k, "steps": steps})
+
+
+def check_descend_trajectory(student, p0: torch.Tensor, lr: float, steps: int,
+                             profile: str = "loose") -> None:
+    """The student's ``descend`` against the reference trajectory's end; a wrong end names
+    the step at which the trajectory left the reference's."""
+    try:
+        check_function(student, "descend", descend, p0, lr, steps, profile=profile,
+                       hint=values_hint(DESCEND_HINT))
+    except Mismatch as mismatch:
+        if mismatch.stage != "values":
+            raise
+        raise with_trajectory(student, mismatch, p0, lr, steps) from None
+
+
 def check_descend(student, p0: torch.Tensor, lr: float, steps: int) -> None:
     """One call of the student's ``descend``: it must end within 1e-3 of a minimum, and at the
-    end of the reference trajectory (autograd's gradient, float64), with ``p0`` unmodified."""
+    end of the reference trajectory (autograd's gradient, float64), with ``p0`` unmodified.
+    A wrong end names the step at which the trajectory left the reference's."""
     result = student.call("descend", p0, lr, steps, return_inputs=True)
-    assert_near_minimum(result.value, p0, lr, steps)
-    assert_close(result.value, descend(p0, lr, steps), name=f"descend(..., lr={lr}, "
-                 f"steps={steps})", profile="loose", dtype=p0.dtype, meta=result.meta,
-                 device=result.device, hint=values_hint("each step is p <- p - lr * "
-                                                         "himmelblau_grad(p)"))
+    try:
+        assert_near_minimum(result.value, p0, lr, steps)
+        assert_close(result.value, descend(p0, lr, steps), name=f"descend(..., lr={lr}, "
+                     f"steps={steps})", profile="loose", dtype=p0.dtype, meta=result.meta,
+                     device=result.device, hint=values_hint(DESCEND_HINT))
+    except Mismatch as mismatch:
+        if mismatch.stage != "values":
+            raise
+        raise with_trajectory(student, mismatch, p0, lr, steps) from None
     after = _first_tensor(result.inputs_after)
     if after is not None and not torch.equal(after.to(p0.dtype).cpu(), p0):
         raise Mismatch("inputs", "`descend` modified its input p0 in place; compute into new "
