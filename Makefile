@@ -32,6 +32,7 @@ verify: ## prove every homework: solutions pass, stubs score 0, mutants are caug
 
 bench: ## benchmarks, measured side by side in one run
 	$(BIN)/python bench/bench_check.py
+	$(BIN)/python bench/bench_watch.py
 	$(BIN)/python bench/bench_forbidden.py
 	$(BIN)/python bench/bench_batch.py
 	$(BIN)/python bench/bench_suites.py

@@ -1,4 +1,5 @@
-"""Golden files for the text, Markdown and HTML reports of one fixed result.
+"""Golden files for the text, Markdown and HTML reports of one fixed result, with mismatch
+maps and diagnoses from real comparisons of fixed tensors (a public and a hidden one).
 
 Regenerate after an intended change of a template with ``GRADER_UPDATE_GOLDENS=1 pytest
 tests/test_golden.py`` and review the diff.
@@ -10,8 +11,11 @@ import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader.judge import results
+from grader.judge.compare import Mismatch, assert_close
+from grader.judge.outcomes import mismatch_details
 from grader.judge.results import SubmissionResult
 from grader.reports.render import render
 
@@ -19,6 +23,29 @@ T = results.TestResult  # aliased: pytest would try to collect a class named Tes
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("GRADER_UPDATE_GOLDENS") == "1"
+
+
+def _compared(test_id: str, part: str, hidden: bool, got: torch.Tensor,
+              want: torch.Tensor) -> results.TestResult:
+    """A failing test as the plugin records it, from a real comparison of fixed tensors: its
+    message with the diagnosis, its details with the mismatch map (no values when hidden)."""
+    try:
+        assert_close(got, want, name=f"{part}(...)", profile="accumulate")
+    except Mismatch as m:
+        return T(test_id, part, "hidden" if hidden else "public", 0.0, 1.0, "failed", m.stage,
+                 m.public_message if hidden else m.message, 0.01, mismatch_details(m, hidden))
+    raise AssertionError("the fixed tensors must differ")
+
+
+def _maps_tests() -> list[results.TestResult]:
+    grad = torch.arange(12, dtype=torch.float64).reshape(4, 3) / 10 - 0.55
+    jac = torch.arange(27, dtype=torch.float64).reshape(3, 3, 3) / 9 - 1.5
+    no_diag = jac.clone()
+    no_diag[:, range(3), range(3)] = 0.25
+    return [_compared("public/test_a.py::test_ce_grad", "cross_entropy_grad", False, 4 * grad,
+                      grad),
+            _compared("hidden/test_b.py::test_mse_grad_batched", "linear_mse_grad", True,
+                      no_diag, jac)]
 
 
 def fixed_result() -> SubmissionResult:
@@ -45,6 +72,7 @@ def fixed_result() -> SubmissionResult:
         T("public/test_a.py::test_jac", "softmax_jacobian", "public", 0.0, 2.0,
                    "crashed", "call", "the process exited with code 0 (did the code call "
                    "os._exit or sys.exit?)", 0.1),
+        *_maps_tests(),
     ]
     return SubmissionResult(
         assignment="hw2", submission={"id": "alice", "path": "alice/hw2.ipynb",
@@ -54,7 +82,7 @@ def fixed_result() -> SubmissionResult:
                   "suite": "hw2@000000000000"},
         duration_s=2.5, tests=tuple(t), left_out=("cell 4, line 1: an expression at top level",),
         parts_order=("sigmoid_grad", "tanh_grad", "relu_grad", "softmax", "softmax_jacobian",
-                     "cross_entropy"))
+                     "cross_entropy", "cross_entropy_grad", "linear_mse_grad"))
 
 
 @pytest.mark.parametrize("fmt, ext", [("text", "txt"), ("md", "md"), ("html", "html")])

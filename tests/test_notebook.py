@@ -40,13 +40,17 @@ def test_check_in_an_executed_notebook(tmp_path):
                                   "def sigmoid_grad(x):\n"
                                   "    s = torch.sigmoid(x)\n"
                                   "    return s * (1 - s)\n"),
+        nbformat.v4.new_code_cell("def cross_entropy_grad(logits, target):\n"
+                                  "    p = logits.softmax(dim=1)\n"
+                                  "    hot = torch.zeros_like(p).scatter_(1, target[:, None], 1.0)\n"
+                                  "    return p - hot  # the mean's 1/N forgotten\n"),
         nbformat.v4.new_code_cell("print('a top-level statement')"),
         nbformat.v4.new_code_cell(f"from grader import check\n"
                                   f"r = check({HW!r}, {str(submission)!r})\n"
                                   f"print('SCORE', r.score, r.max_score)"),
         nbformat.v4.new_code_cell(f"own = check({HW!r})\n"
                                   f"print('OWN', own.score, own.submission['path'], "
-                                  f"sorted({{p.name: p.status for p in own.parts()}}.items()))"),
+                                  f"sorted({{p.name: str(p.status) for p in own.parts()}}.items()))"),
     ]
     # The kernel must import this checkout's grader, whatever is installed in the kernel.
     nb.cells.insert(0, nbformat.v4.new_code_cell(
@@ -70,6 +74,11 @@ def test_check_in_an_executed_notebook(tmp_path):
     assert "kernel history" in own_line
     assert "('sigmoid_grad', 'passed')" in own_line
     assert own_line.count("'passed'") == 1
+    # The wrong cross_entropy_grad: the diagnosis and the mismatch map, inline.
+    assert "('cross_entropy_grad', 'failed')" in own_line
+    assert "6.00 times the expected" in html
+    assert '<svg class="heatmap"' in html and "<rect" in html
+    assert ".grader-report table.vals td" in html  # the map's styles, scoped to the report
     # The text report is there too, for front ends without HTML.
     plain = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
     assert "score" in plain

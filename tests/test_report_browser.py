@@ -57,3 +57,48 @@ def test_pages_render_in_chromium(tmp_path: Path) -> None:
             assert text in dom, f"{page.name}: {text!r} missing from the rendered DOM"
         data = shot.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000  # a real, non-blank image
+
+
+def _mapped_result() -> R.SubmissionResult:
+    """A report whose failing tests carry real mismatch maps: a public 3-D result wrong on
+    its diagonal (heatmaps and value tables) and a hidden pooled one (heatmap only)."""
+    import torch
+
+    from grader.judge.compare import Mismatch, assert_close
+    from grader.judge.outcomes import mismatch_details
+
+    want = torch.arange(75, dtype=torch.float64).reshape(3, 5, 5) / 10
+    diag = want.clone()
+    diag[:, range(5), range(5)] *= 2
+    big = torch.zeros(40, 200, dtype=torch.float64)
+    tests = []
+    for i, (got, ref, hidden) in enumerate(((diag, want, False), (big + 1e-3, big, True))):
+        try:
+            assert_close(got, ref, name="softmax_jacobian(...)", profile="accumulate")
+        except Mismatch as m:
+            tests.append(R.TestResult(
+                id=f"t::{i}", part="softmax_jacobian", visibility="hidden" if hidden else
+                "public", points=0.0, max_points=1.0, status="failed", stage=m.stage,
+                message=m.public_message if hidden else m.message,
+                details=mismatch_details(m, hidden)))
+    return R.SubmissionResult(assignment="hw2", submission={"id": "cem", "path": "p",
+                                                            "sha256": "x"},
+                              score=0.0, max_score=2.0, status="graded", device="cpu",
+                              isolation="process", versions=VERSIONS, duration_s=0.2,
+                              tests=tuple(tests), parts_order=("softmax_jacobian",))
+
+
+def test_a_report_with_maps_renders_in_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "cem.html"
+    page.write_text(render(_mapped_result(), "html"), encoding="utf-8")
+    shot, dom = _screenshot(page, tmp_path)
+    # three public slices and one pooled hidden map, every cell a rect in the live DOM
+    assert dom.count('<svg class="heatmap"') == 4, dom[:2000]
+    assert dom.count("<rect") >= 3 * 25 + 20 * 64
+    assert "only the diagonal differs" in dom and "<caption>yours</caption>" in dom
+    image = pytest.importorskip("PIL.Image").open(shot).convert("RGB")
+    # the mismatching cells are drawn: dark red (#8b0000 and near) fills part of the page
+    data = image.tobytes()
+    dark_red = sum(1 for r, g, b in zip(data[0::3], data[1::3], data[2::3])
+                   if r > 110 and g < 40 and b < 40)
+    assert dark_red > 15 * 18 * 18 * 0.8, dark_red

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from grader.judge.compare import Hint, Mismatch, assert_close
+from grader.judge.compare import Hint, Mismatch, assert_close, shape_mismatch
 from grader.judge.proxy import CallResult, ModuleResult, Student
 from grader.wire import trees
 from grader.wire.vjp import vjp_objective
@@ -209,9 +209,24 @@ def check_module(student: Student, name: str, reference: torch.nn.Module, *init_
                             dtype=dtype, steps=steps)
     _check_state_keys(name, result.state_meta, reference)
     for i, (x, mode, up) in enumerate(zip(inputs, modes, ups)):
-        _check_step(name, i, ref, result, x, mode, up, dtype, profile, hint,
-                    student.device_for(dtype))
+        try:
+            _check_step(name, i, ref, result, x, mode, up, dtype, profile, hint,
+                        student.device_for(dtype))
+        except Mismatch as mismatch:
+            raise _first_step(name, mismatch, i, len(ups)) from None
     return result
+
+
+def _first_step(name: str, mismatch: Mismatch, i: int, steps: int) -> Mismatch:
+    """A step's mismatch, led by the step at which the student's module leaves the
+    reference's trajectory (the steps before it agree)."""
+    if steps < 2:
+        return mismatch
+    agree = "" if i == 0 else f" after {i} step{'s' if i > 1 else ''} that agree"
+    lead = f"{name} leaves the reference at step {i + 1} of {steps}{agree}"
+    return Mismatch(mismatch.stage, f"{lead}: {mismatch.message}",
+                    public_message=f"{lead}: {mismatch.public_message}",
+                    details={**mismatch.details, "step": i + 1, "steps": steps})
 
 
 def _check_state_keys(name: str, meta: Mapping[str, Any], reference: torch.nn.Module) -> None:
@@ -224,8 +239,8 @@ def _check_state_keys(name: str, meta: Mapping[str, Any], reference: torch.nn.Mo
                                      f"unexpected {extra}")
     for key in want:
         if got[key] != want[key]:
-            raise Mismatch("state_dict", f"{name}'s {key} has shape {tuple(got[key])}, "
-                                         f"expected {tuple(want[key])}")
+            raise shape_mismatch(f"{name}'s {key}", tuple(got[key] or ()), tuple(want[key]),
+                                 stage="state_dict")
 
 
 def _check_step(name: str, i: int, ref: torch.nn.Module, result: ModuleResult,

@@ -34,9 +34,12 @@ from typing import Any
 
 import torch
 
+from grader.judge import maps
+from grader.judge.diagnosis import diagnose, diagnose_shape
 from grader.wire.values import Unsupported
 
-__all__ = ["PROFILES", "Mismatch", "Tolerance", "assert_close", "assert_same", "tolerance"]
+__all__ = ["PROFILES", "Mismatch", "Tolerance", "assert_close", "assert_same", "shape_mismatch",
+           "tolerance"]
 
 Hint = str | Callable[["Mismatch"], str | None] | None
 
@@ -139,8 +142,7 @@ def _check_meta(name: str, actual: torch.Tensor, expected: torch.Tensor, *,
         raise Mismatch("type", f"{name} is a {meta['type']}, a subclass of torch.Tensor; "
                                "return a plain torch.Tensor")
     if tuple(actual.shape) != tuple(expected.shape):
-        raise Mismatch("shape", f"{name} has shape {tuple(actual.shape)}, expected "
-                                f"{tuple(expected.shape)}")
+        raise shape_mismatch(name, tuple(actual.shape), tuple(expected.shape))
     want = dtype or expected.dtype
     if actual.dtype != want:
         raise Mismatch("dtype", f"{name} has dtype {str(actual.dtype)[6:]}, expected "
@@ -149,6 +151,16 @@ def _check_meta(name: str, actual: torch.Tensor, expected: torch.Tensor, *,
     if device and got_device and not same_device(got_device, device):
         raise Mismatch("device", f"{name} is on {got_device}, expected {device} (create new "
                                  "tensors on the input's device, e.g. device=x.device)")
+
+
+def shape_mismatch(name: str, got: tuple[int, ...], want: tuple[int, ...], *,
+                   stage: str = "shape") -> Mismatch:
+    """``name has shape got, expected want``, saying so when it is the transpose of the
+    expected shape or a permutation of its dims (``details["diagnosis"]``)."""
+    found = diagnose_shape(tuple(got), tuple(want))
+    return Mismatch(stage, f"{name} has shape {tuple(got)}, expected {tuple(want)}"
+                           + (f": {found.sentence}" if found else ""),
+                    details={"diagnosis": found.as_details()} if found else None)
 
 
 def same_device(a: str, b: str) -> bool:
@@ -171,13 +183,14 @@ def _nonfinite_result(name: str, got: torch.Tensor, want: torch.Tensor,
         return
     flat, idx, count = _first(bad)
     what = "nan" if math.isnan(got.flatten()[flat].item()) else "inf"
+    where = maps.mismatch_map(torch.where(bad, maps.CAP, 0.0), got, want)
     raise Mismatch(
         "values",
         f"{name} has {what} at {_fmt_index(idx)} where the reference is "
         f"{_fmt(want.flatten()[flat].item())} ({count} non-finite element(s))",
         public_message=f"{name} has {what} where the reference is finite "
                        f"({count} element(s))",
-        details={"nonfinite": count, "index": list(idx)})
+        details={"nonfinite": count, "index": list(idx), **_mapped(where)})
 
 
 def _nonfinite_reference(name: str, got: torch.Tensor, want: torch.Tensor,
@@ -192,6 +205,7 @@ def _nonfinite_reference(name: str, got: torch.Tensor, want: torch.Tensor,
         return
     flat, idx, count = _first(bad)
     g, w = got.flatten()[flat].item(), want.flatten()[flat].item()
+    where = maps.mismatch_map(torch.where(bad, maps.CAP, 0.0), got, want)
     rule = ("where the reference is inf, -inf or nan the result must equal it"
             + ("" if tol.equal_nan else "; this profile is exact: nan never equals nan"))
     raise Mismatch(
@@ -200,26 +214,50 @@ def _nonfinite_reference(name: str, got: torch.Tensor, want: torch.Tensor,
         f"({count} element(s) differ from a non-finite reference); {rule}",
         public_message=f"{name} differs from a non-finite reference value at {count} "
                        f"element(s); {rule}",
-        details={"nonfinite_reference": count, "index": list(idx), "got": g, "expected": w})
+        details={"nonfinite_reference": count, "index": list(idx), "got": g, "expected": w,
+                 **_mapped(where)})
+
+
+def _mapped(where: dict[str, Any] | None) -> dict[str, Any]:
+    return {"map": where} if where is not None else {}
+
+
+def _diagnosed(got: torch.Tensor, want: torch.Tensor, bad: torch.Tensor,
+               tol: Tolerance) -> tuple[str, dict[str, Any]]:
+    """The diagnosis' sentence for the message (after a colon) and its details, if any."""
+    found = diagnose(got, want, rtol=tol.rtol, atol=tol.atol, bad=bad)
+    if found is None:
+        return "", {}
+    return f": {found.sentence}", {"diagnosis": found.as_details()}
+
+
+def _exact_values(name: str, actual: torch.Tensor, expected: torch.Tensor) -> None:
+    """Integers, booleans and indices: every element equal."""
+    diff = actual.ne(expected.to(actual.dtype))
+    if not diff.any():
+        return
+    flat = int(diff.flatten().nonzero()[0])
+    idx = _unravel(flat, actual.shape)
+    count = int(diff.sum())
+    got, want = actual.to(torch.float64), expected.to(torch.float64)
+    lead, found = _diagnosed(got, want, diff, Tolerance(0.0, 0.0))
+    where = maps.mismatch_map(torch.where(diff, maps.CAP, 0.0), got, want)
+    raise Mismatch(
+        "values",
+        f"{name} differs at {count} of {actual.numel()} elements{lead}; first at "
+        f"{_fmt_index(idx)}: got {actual.flatten()[flat].item()}, expected "
+        f"{expected.flatten()[flat].item()} (must be exact)",
+        public_message=f"{name} differs at {count} of {actual.numel()} elements{lead} "
+                       "(must be exact)",
+        details={"mismatched": count, "total": actual.numel(), "index": list(idx),
+                 **found, **_mapped(where)})
 
 
 def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolerance) -> None:
     if actual.numel() == 0:
         return
     if not (actual.dtype.is_floating_point or expected.dtype.is_floating_point):
-        diff = actual.ne(expected.to(actual.dtype))
-        if diff.any():
-            flat = int(diff.flatten().nonzero()[0])
-            idx = _unravel(flat, actual.shape)
-            count = int(diff.sum())
-            raise Mismatch(
-                "values",
-                f"{name} differs at {count} of {actual.numel()} elements; first at "
-                f"{_fmt_index(idx)}: got {actual.flatten()[flat].item()}, expected "
-                f"{expected.flatten()[flat].item()} (must be exact)",
-                public_message=f"{name} differs at {count} of {actual.numel()} elements "
-                               "(must be exact)",
-                details={"mismatched": count, "total": actual.numel(), "index": list(idx)})
+        _exact_values(name, actual, expected)
         return
     got = actual.detach().to(torch.float64)
     want = expected.detach().to(torch.float64)
@@ -236,8 +274,10 @@ def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolera
     worst_rel = int(torch.where(bad, rel, torch.zeros_like(rel)).flatten().argmax())
     count = int(bad.sum())
     idx = _unravel(worst, got.shape)
-    summary = (f"{name} differs at {count} of {got.numel()} elements; worst absolute error "
-               f"{_fmt(err.flatten()[worst].item())}")
+    lead, found = _diagnosed(got, want, bad, tol)
+    where = maps.mismatch_map(maps.ratios(err, allowed, bad), got, want)
+    summary = (f"{name} differs at {count} of {got.numel()} elements{lead}; worst absolute "
+               f"error {_fmt(err.flatten()[worst].item())}")
     raise Mismatch(
         "values",
         f"{summary} at {_fmt_index(idx)}: got {_fmt(got.flatten()[worst].item())}, expected "
@@ -250,7 +290,7 @@ def _values(name: str, actual: torch.Tensor, expected: torch.Tensor, tol: Tolera
                  "max_abs": err.flatten()[worst].item(),
                  "max_rel": rel.flatten()[worst_rel].item(),
                  "got": got.flatten()[worst].item(), "expected": want.flatten()[worst].item(),
-                 "rtol": tol.rtol, "atol": tol.atol})
+                 "rtol": tol.rtol, "atol": tol.atol, **found, **_mapped(where)})
 
 
 def assert_close(actual: Any, expected: Any, *, name: str, profile: str = "elementwise",

@@ -10,6 +10,8 @@ import pytest
 
 from grader.errors import StudentFailure
 from grader.judge.compare import Mismatch
+from grader.judge.diagnosis import public_diagnosis
+from grader.judge.maps import without_values
 from grader.judge.results import TestResult
 from grader.judge.run import SubmissionRun
 from grader.judge.timelimit import OuterTimeout
@@ -18,7 +20,9 @@ from grader.status import Status
 __all__ = ["classify", "mismatch_details", "part_of", "record", "weight_of"]
 
 _PUBLIC_DETAILS = ("mismatched", "total", "max_abs", "max_rel", "rtol", "atol", "nonfinite",
-                   "nonfinite_reference")
+                   "nonfinite_reference", "step", "steps")
+# Summaries that are mappings: a hidden test keeps their masks, ratios and positions only.
+_SUMMARIES = {"map": without_values, "diagnosis": public_diagnosis}
 
 
 def part_of(item: pytest.Item) -> str:
@@ -34,12 +38,16 @@ def weight_of(item: pytest.Item) -> float:
 
 
 def mismatch_details(exc: BaseException, hidden: bool) -> dict[str, Any]:
-    """The numbers of a mismatch for reports; hidden tests keep only summary numbers."""
+    """The numbers of a mismatch for reports, with its map and diagnosis; hidden tests keep
+    only summary numbers, and maps and diagnoses without values (masks, ratios, positions)."""
     if not isinstance(exc, Mismatch):
         return {}
-    details = {k: v for k, v in exc.details.items() if isinstance(v, (int, float, list))}
+    details: dict[str, Any] = {k: v for k, v in exc.details.items()
+                               if isinstance(v, (int, float, list))
+                               or k in _SUMMARIES and isinstance(v, dict)}
     if hidden:
-        details = {k: v for k, v in details.items() if k in _PUBLIC_DETAILS}
+        details = {k: _SUMMARIES[k](v) if isinstance(v, dict) else v
+                   for k, v in details.items() if k in _PUBLIC_DETAILS or k in _SUMMARIES}
     return details
 
 

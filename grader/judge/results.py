@@ -63,6 +63,9 @@ class PartResult:
     message: str
     passed: int
     total: int
+    test_id: str = ""
+    """The test whose message the part shows (its first failing public test, else a hidden
+    one), so a report can draw that test's mismatch map under the message."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,8 @@ class SubmissionResult:
                 name=name, points=round(sum(t.points for t in tests), 4),
                 max_points=round(sum(t.max_points for t in tests), 4), status=status,
                 message=failing.message if failing else said,
-                passed=sum(t.status == Status.PASSED for t in tests), total=len(tests)))
+                passed=sum(t.status == Status.PASSED for t in tests), total=len(tests),
+                test_id=failing.id if failing else ""))
         return out
 
     def to_dict(self) -> dict[str, Any]:

@@ -8,7 +8,8 @@ import math
 
 import torch
 
-from grader.judge.compare import Mismatch, assert_close
+from grader.errors import StudentFailure
+from grader.judge.compare import Mismatch, assert_close, tolerance
 
 MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
 """The four minima of Himmelblau's function (to six decimals)."""
@@ -137,15 +138,123 @@ def batch_hint(batch: int, otherwise: str | None = SIGMOID_HINT):
     return hint
 
 
+DESCEND_HINT = "each step is p <- p - lr * himmelblau_grad(p)"
+
+
+def _xy(p: torch.Tensor) -> str:
+    return "(" + ", ".join(f"{float(v):.6g}" for v in p) + ")"
+
+
+def _close(got: torch.Tensor, want: torch.Tensor, profile: str, dtype: torch.dtype) -> bool:
+    tol = tolerance(profile, dtype, want)
+    return bool(((got - want).abs() <= tol.atol + tol.rtol * want.abs()).all())
+
+
+def _left_on_the_way(visited, end: torch.Tensor, p0: torch.Tensor, lr: float, steps: int):
+    """The first step at which the points descend visited (then its end) leave the
+    reference trajectory from ``p0``: ``(k, before, got, expected)``, or None."""
+    points = [*visited.to(torch.float64), end.to(torch.float64)]
+    reference = p0.detach().to(torch.float64)
+    for k in range(1, steps + 1):
+        before, reference = reference, descend(reference, lr, 1)
+        if not _close(points[k], reference, "loose", p0.dtype):
+            return k, before, points[k], reference
+    return None
+
+
+def first_wrong_step(student, p0: torch.Tensor, lr: float, steps: int,
+                     end: torch.Tensor | None):
+    """Where the student's trajectory leaves the reference's: ``(k, before, got, expected)``
+    for the first wrong step, ``(None, end of the single steps, None, None)`` when every
+    single step is right, None when the harness could not tell.
+
+    The harness records the points at which descend asks for the student's himmelblau_grad;
+    when it asks once per step, that is the trajectory itself. Otherwise each single step
+    ``descend(p, lr, 1)``, from the student's own previous point, is compared with one step
+    of the reference from that point."""
+    try:
+        seen = student.harness("descend_steps", p0, lr, steps).value
+    except StudentFailure:
+        return None
+    visited, points = (seen.get("visited"), seen.get("single")) if isinstance(seen, dict) \
+        else (None, None)
+    if isinstance(visited, torch.Tensor) and visited.shape == (steps, 2) and \
+            isinstance(end, torch.Tensor) and end.shape == (2,):
+        found = _left_on_the_way(visited, end, p0, lr, steps)
+        if found is not None:
+            return found
+    if not isinstance(points, torch.Tensor) or points.dim() != 2 or points.shape[0] < 1:
+        return None
+    for k in range(1, points.shape[0]):
+        before = points[k - 1].to(torch.float64)
+        got, want = points[k].to(torch.float64), descend(before, lr, 1)
+        if not _close(got, want, "accumulate", p0.dtype):
+            return k, before, got, want
+    if points.shape[0] <= steps:  # a single step did not return a point
+        return points.shape[0], points[-1].to(torch.float64), None, None
+    return None, points[-1].to(torch.float64), None, None
+
+
+def with_trajectory(student, mismatch: Mismatch, p0: torch.Tensor, lr: float, steps: int,
+                    end: torch.Tensor | None) -> Mismatch:
+    """``mismatch`` of descend's end point, led by the first step at which the student's
+    trajectory leaves the reference's and what differed there."""
+    found = first_wrong_step(student, p0, lr, steps, end) if steps > 0 else None
+    if found is None:
+        return mismatch
+    k, before, got, want = found
+    if k is None:
+        note = (f"every single step descend(p, lr, 1) matches the reference, but "
+                f"descend(p0, lr, {steps}) does not end where {steps} single steps do, at "
+                f"{_xy(before)}: does the loop run exactly `steps` times?")
+        public = (f"every single step matches the reference, but descend(p0, lr, {steps}) does "
+                  f"not end where {steps} single steps do: does the loop run `steps` times?")
+        k = 0
+    elif got is None:
+        note = public = f"descend(p, lr, 1) returned no point at step {k} of {steps}"
+    else:
+        note = (f"descend leaves the reference trajectory at step {k} of {steps}: from "
+                f"{_xy(before)} your step went to {_xy(got)}, the reference's to {_xy(want)}")
+        public = f"descend leaves the reference trajectory at step {k} of {steps}"
+    return Mismatch(mismatch.stage, f"{note}; {mismatch.message}",
+                    public_message=f"{public}; {mismatch.public_message}",
+                    details={**mismatch.details, "step": k, "steps": steps})
+
+
+def check_descend_trajectory(student, p0: torch.Tensor, lr: float, steps: int,
+                             profile: str = "loose") -> None:
+    """The student's ``descend`` against the reference trajectory's end; a wrong end names
+    the step at which the trajectory left the reference's."""
+    result = student.call("descend", p0, lr, steps, return_inputs=True)
+    try:
+        assert_close(result.value, descend(p0, lr, steps), name="descend(...)",
+                     profile=profile, dtype=p0.dtype, meta=result.meta, device=result.device,
+                     hint=values_hint(DESCEND_HINT))
+    except Mismatch as mismatch:
+        if mismatch.stage != "values":
+            raise
+        raise with_trajectory(student, mismatch, p0, lr, steps, result.value) from None
+    _check_p0(result, p0)
+
+
 def check_descend(student, p0: torch.Tensor, lr: float, steps: int) -> None:
     """One call of the student's ``descend``: it must end within 1e-3 of a minimum, and at the
-    end of the reference trajectory (autograd's gradient, float64), with ``p0`` unmodified."""
+    end of the reference trajectory (autograd's gradient, float64), with ``p0`` unmodified.
+    A wrong end names the step at which the trajectory left the reference's."""
     result = student.call("descend", p0, lr, steps, return_inputs=True)
-    assert_near_minimum(result.value, p0, lr, steps)
-    assert_close(result.value, descend(p0, lr, steps), name=f"descend(..., lr={lr}, "
-                 f"steps={steps})", profile="loose", dtype=p0.dtype, meta=result.meta,
-                 device=result.device, hint=values_hint("each step is p <- p - lr * "
-                                                         "himmelblau_grad(p)"))
+    try:
+        assert_near_minimum(result.value, p0, lr, steps)
+        assert_close(result.value, descend(p0, lr, steps), name=f"descend(..., lr={lr}, "
+                     f"steps={steps})", profile="loose", dtype=p0.dtype, meta=result.meta,
+                     device=result.device, hint=values_hint(DESCEND_HINT))
+    except Mismatch as mismatch:
+        if mismatch.stage != "values":
+            raise
+        raise with_trajectory(student, mismatch, p0, lr, steps, result.value) from None
+    _check_p0(result, p0)
+
+
+def _check_p0(result, p0: torch.Tensor) -> None:
     after = _first_tensor(result.inputs_after)
     if after is not None and not torch.equal(after.to(p0.dtype).cpu(), p0):
         raise Mismatch("inputs", "`descend` modified its input p0 in place; compute into new "

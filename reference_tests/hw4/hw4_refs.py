@@ -142,7 +142,7 @@ def gradient_descent(state: dict[str, torch.Tensor], x: torch.Tensor, y: torch.T
     params = {k: v.detach().to(torch.float64) for k, v in state.items()}
     x64 = x.to(torch.float64)
     velocity: dict[str, torch.Tensor] = {}
-    losses = []
+    losses, trajectory = [], []
     for _step in range(steps):
         leaves = {k: v.clone().requires_grad_(True) for k, v in params.items()}
         loss = F.cross_entropy(torch.func.functional_call(net, leaves, (x64,)), y)
@@ -151,13 +151,16 @@ def gradient_descent(state: dict[str, torch.Tensor], x: torch.Tensor, y: torch.T
         for (key, w), g in zip(leaves.items(), grads, strict=True):
             velocity[key] = momentum * velocity[key] + g if key in velocity else g
             params[key] = (w - lr * velocity[key]).detach()
-    return {"losses": losses, "params": params}
+        trajectory.append(dict(params))
+    return {"losses": losses, "params": params, "trajectory": trajectory}
 
 
 def check_train_step(student, ref_fn, state: dict[str, torch.Tensor], x: torch.Tensor,
                      y: torch.Tensor, lr: float, momentum: float, steps: int) -> None:
-    """Run ``train_step`` through the harness and compare losses and parameters with
-    ``ref_fn(state, x, y, lr, momentum, steps)`` (a float64 run of the same net)."""
+    """Run ``train_step`` through the harness and compare, step by step, the loss it returned
+    and the parameters after it with ``ref_fn(state, x, y, lr, momentum, steps)`` (a float64
+    run of the same net), naming the first step at which the student's trajectory leaves
+    the reference's."""
     dtype = x.dtype
     got = harness_call(student, "run_train_step", "train_step", state, x, y, lr=lr,
                        momentum=momentum, steps=steps)
@@ -170,39 +173,67 @@ def check_train_step(student, ref_fn, state: dict[str, torch.Tensor], x: torch.T
             what = "a Tensor" if isinstance(loss, torch.Tensor) else type(loss).__name__
             raise Mismatch("type", f"train_step returned {what} at step {i + 1}, expected a "
                                    "Python float; hint: return loss.item()")
-    got_losses = torch.tensor(losses, dtype=dtype)
-    want_losses = torch.tensor(want["losses"], dtype=torch.float64)
-    assert_close(got_losses[:1], want_losses[:1], name="the loss returned by train_step",
-                 profile="loose", dtype=dtype,
-                 hint="return F.cross_entropy(model(x), y).item(), computed before the step")
-    assert_close(got_losses, want_losses,
-                 name="the list of losses returned by consecutive train_step calls",
-                 profile="loose", dtype=dtype,
-                 hint="call optimizer.zero_grad() before backward, or gradients accumulate")
-    assert_close(got.get("params"), want["params"], name=f"the parameters after {steps} "
-                 "train_step call(s)", profile="loose", dtype=dtype,
-                 hint="zero the grads, compute the loss, backward, then optimizer.step()")
+    got_path = got.get("trajectory") or [None] * (steps - 1) + [got.get("params")]
+    want_path = want.get("trajectory") or [None] * (steps - 1) + [want["params"]]
+    for i in range(steps):
+        try:
+            _check_train_step_at(i, losses[i], want["losses"][i], got_path[i], want_path[i],
+                                 dtype)
+        except Mismatch as mismatch:
+            raise at_step("train_step", mismatch, i + 1, steps) if steps > 1 else mismatch \
+                from None
+
+
+def _check_train_step_at(i: int, loss: float, want_loss: float, params: Any, want_params: Any,
+                         dtype: torch.dtype) -> None:
+    """The loss train_step returned at step ``i`` and the parameters after it (None: not
+    recorded for this step)."""
+    assert_close(torch.tensor([loss], dtype=dtype), torch.tensor([want_loss], dtype=torch.float64),
+                 name="the loss returned by train_step", profile="loose", dtype=dtype,
+                 hint="return F.cross_entropy(model(x), y).item(), computed before the step"
+                 if i == 0 else "call optimizer.zero_grad() before backward, or gradients "
+                 "accumulate")
+    if want_params is not None:
+        assert_close(params, want_params, name=f"the parameters after train_step call {i + 1}",
+                     profile="loose", dtype=dtype,
+                     hint="zero the grads, compute the loss, backward, then optimizer.step()")
 
 
 def relu_last_hint(m: Mismatch) -> str | None:
     return RELU_LAST_HINT if m.stage in ("values", "structure") else None
 
 
+SGD_HINT = ("PyTorch's order is g ← g + weight_decay·w, then v ← momentum·v + g (v ← g on the "
+            "first step), then w ← w − lr·v")
+
+
+def at_step(what: str, mismatch: Mismatch, step: int, steps: int) -> Mismatch:
+    """``mismatch`` led by the step of a multi-step run at which the student's trajectory
+    leaves the reference's (the steps before agree)."""
+    before = f" (the {step - 1} before agree)" if step > 2 else \
+        " (the one before agrees)" if step == 2 else ""
+    lead = f"{what} leaves the reference's trajectory at step {step} of {steps}{before}"
+    return Mismatch(mismatch.stage, f"{lead}: {mismatch.message}",
+                    public_message=f"{lead}: {mismatch.public_message}",
+                    details={**mismatch.details, "step": step, "steps": steps})
+
+
 def run_sgd(student, check_function, params: list[torch.Tensor], grads: list[list[torch.Tensor]],
             *, lr: float, momentum: float | None = None,
             weight_decay: float | None = None) -> None:
     """``len(grads)`` calls of sgd_step, each compared with one step of torch.optim.SGD from
-    the state the student returned (so a wrong step is reported where it happens). An option
-    left as None is left out of the call: the student's default must be the curriculum's."""
+    the state the student returned (so a wrong step is reported where it happens, with its
+    number). An option left as None is left out of the call: the student's default must be
+    the curriculum's."""
     velocities: list[Any] = [None] * len(params)
     options = {k: v for k, v in (("momentum", momentum), ("weight_decay", weight_decay))
                if v is not None}
     for step, g in enumerate(grads):
-        result = check_function(
-            student, "sgd_step", sgd_step, params, g, velocities, lr=lr, **options,
-            profile="accumulate",
-            hint=f"step {step + 1}: PyTorch's order is g ← g + weight_decay·w, then "
-                 "v ← momentum·v + g (v ← g on the first step), then w ← w − lr·v")
+        try:
+            result = check_function(student, "sgd_step", sgd_step, params, g, velocities, lr=lr,
+                                    **options, profile="accumulate", hint=SGD_HINT)
+        except Mismatch as mismatch:
+            raise at_step("sgd_step", mismatch, step + 1, len(grads)) from None
         params, velocities = result.value
         params, velocities = list(params), list(velocities)
 

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.judge.compare import Mismatch, assert_close
+from grader.judge.compare import Mismatch, assert_close, shape_mismatch
 from grader.judge.proxy import Student
 
 
@@ -159,6 +159,38 @@ def check_batch_norm(student: Student, x, gamma, beta, running_mean, running_var
                                      "new running stats instead of updating them")
 
 
+def check_batch_norm_steps(student: Student, xs, gamma, beta, running_mean, running_var,
+                           momentum: float = 0.1) -> None:
+    """batch_norm used for several training steps, as a training loop does: each call gets
+    the running stats the previous call returned. The student's chain is compared step by
+    step with F.batch_norm's chain from the same start, and the first step at which it
+    leaves the reference's is named."""
+    rm, rv = running_mean, running_var
+    ref_rm, ref_rv = running_mean.to(torch.float64), running_var.to(torch.float64)
+    for step, x in enumerate(xs, start=1):
+        y, ref_rm, ref_rv, _ = batch_norm_reference(x, gamma, beta, ref_rm, ref_rv, True,
+                                                    momentum=momentum)
+        got = student.call("batch_norm", x, gamma, beta, rm, rv, True, momentum=momentum).value
+        label = f"batch_norm (training step {step} of {len(xs)})"
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            assert_close(got, (y.detach(), ref_rm, ref_rv), name=label, dtype=x.dtype)
+        try:
+            for i, (what, want) in enumerate((("y", y.detach()), ("new_running_mean", ref_rm),
+                                              ("new_running_var", ref_rv))):
+                assert_close(got[i], want, name=f"{what} of {label}", profile="accumulate",
+                             dtype=x.dtype)
+        except Mismatch as mismatch:
+            if step == 1:
+                raise
+            lead = (f"batch_norm leaves the reference's running stats at step {step} of "
+                    f"{len(xs)} (each call fed the stats the previous one returned)")
+            raise Mismatch(mismatch.stage, f"{lead}: {mismatch.message}",
+                           public_message=f"{lead}: {mismatch.public_message}",
+                           details={**mismatch.details, "step": step,
+                                    "steps": len(xs)}) from None
+        rm, rv = got[1], got[2]
+
+
 def bn_params(c: int, rng: torch.Generator, dtype: torch.dtype = torch.float64):
     """gamma, beta, running_mean, running_var: random, with a positive variance."""
     gamma = torch.rand(c, generator=rng, dtype=torch.float64) + 0.5
@@ -217,8 +249,8 @@ def check_state_layout(student: Student, name: str, want: nn.Module | StateTable
                                      f"unexpected {extra}").with_hint(hint)
     for key, (shape, dtype) in table.items():
         if got[key].get("shape") != list(shape):
-            raise Mismatch("state_dict", f"{name}'s {key} has shape {tuple(got[key]['shape'])},"
-                                         f" expected {shape}").with_hint(hint)
+            raise shape_mismatch(f"{name}'s {key}", tuple(got[key].get("shape") or ()), shape,
+                                 stage="state_dict").with_hint(hint)
         if got[key].get("dtype") != dtype:
             raise Mismatch("state_dict", f"{name}'s {key} has dtype {got[key].get('dtype')}, "
                                          f"expected {dtype}").with_hint(hint)

@@ -55,9 +55,11 @@ def _reference_steps(reference):
     def run(state, x, y, lr, momentum, steps):
         net = build_net({k: v.to(torch.float64) for k, v in state.items()})
         opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-        losses = [reference.train_step(net, opt, x.to(torch.float64), y) for _ in range(steps)]
-        return {"losses": losses,
-                "params": {k: v.detach() for k, v in net.state_dict().items()}}
+        losses, trajectory = [], []
+        for _ in range(steps):
+            losses.append(reference.train_step(net, opt, x.to(torch.float64), y))
+            trajectory.append({k: v.detach().clone() for k, v in net.state_dict().items()})
+        return {"losses": losses, "params": trajectory[-1], "trajectory": trajectory}
     return run
 
 

@@ -3,7 +3,8 @@ import torch
 from torch import nn
 
 from grader.judge.checks import check_module
-from hw5_refs import bn_params, check_batch_norm, check_state_layout, randomize
+from hw5_refs import bn_params, check_batch_norm, check_batch_norm_steps, check_state_layout, \
+    randomize
 
 
 @pytest.mark.part("batch_norm")
@@ -28,6 +29,13 @@ def test_batch_norm_train_2d(student, rng):
 def test_batch_norm_train_float32(student, rng):
     x = torch.randn(4, 3, 4, 4, generator=rng) + 0.5
     check_batch_norm(student, x, *bn_params(3, rng, torch.float32), True)
+
+
+@pytest.mark.part("batch_norm")
+def test_batch_norm_running_stats_over_steps(student, rng):
+    xs = [torch.randn(4, 3, 3, 3, generator=rng, dtype=torch.float64) * (k + 1) + k
+          for k in range(4)]
+    check_batch_norm_steps(student, xs, *bn_params(3, rng), momentum=0.3)
 
 
 @pytest.mark.part("BatchNorm2d")
