@@ -19,7 +19,7 @@ from grader.integrations.release_notebook import homework_notebook
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 COURSE = load_course(ROOT)
 
 

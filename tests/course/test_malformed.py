@@ -19,8 +19,8 @@ from grader.course.manifest import load_course
 from grader.course.submission import MAX_BYTES, prepare_submission
 from grader.errors import SubmissionError, UsageError
 
-ROOT = Path(__file__).resolve().parent.parent
-MALFORMED = Path(__file__).resolve().parent / "submissions" / "malformed"
+ROOT = Path(__file__).resolve().parents[2]
+MALFORMED = Path(__file__).resolve().parents[1] / "submissions" / "malformed"
 
 # entry -> words the message must contain (besides the file's name)
 EXPECTED = {

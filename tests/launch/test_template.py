@@ -14,7 +14,7 @@ from grader.executor import sandbox
 from grader.launch.confinement import sandbox_config
 from grader.launch.template import Template
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _nspid(pid: int) -> list[int]:

@@ -1,7 +1,7 @@
 """Golden files for the text, Markdown and HTML reports of one fixed result.
 
 Regenerate after an intended change of a template with ``GRADER_UPDATE_GOLDENS=1 pytest
-tests/test_golden.py`` and review the diff.
+tests/reports/test_golden.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from grader.reports.render import render
 
 T = results.TestResult  # aliased: pytest would try to collect a class named Test*
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 UPDATE = os.environ.get("GRADER_UPDATE_GOLDENS") == "1"
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from grader.api import check_submission
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 

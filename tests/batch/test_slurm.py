@@ -26,7 +26,7 @@ import pytest
 
 from grader.reports.files import load_results
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "docs" / "slurm_workers.py"
 DAEMONS = ("munged", "slurmctld", "slurmd")
 CLIENTS = ("sinfo", "squeue", "sbatch", "scancel", "scontrol")

@@ -30,8 +30,8 @@ from grader.course.manifest import load_course
 from grader.course.submission import prepare_submission
 from grader.executor import sandbox
 
-ROOT = Path(__file__).resolve().parent.parent
-HOSTILE = Path(__file__).resolve().parent / "submissions" / "hostile"
+ROOT = Path(__file__).resolve().parents[2]
+HOSTILE = Path(__file__).resolve().parents[1] / "submissions" / "hostile"
 SOLUTION = ROOT / "solutions" / "hw2" / "gradients.py"
 TOKEN = f"HOSTILE{uuid.uuid4().hex[:12]}"
 SECRET = f"judge-secret-{uuid.uuid4().hex}"

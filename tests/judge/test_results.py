@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.judge import results as gr
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WRONG_RELU = ROOT / "tests" / "submissions" / "hw2" / "wrong_relu_grad_one_at_zero.py"
 
 

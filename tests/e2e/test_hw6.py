@@ -22,7 +22,7 @@ from grader.cli import main
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUBS = ROOT / "tests" / "submissions" / "hw6"
 LIMIT_S = 15
 PART = "train_classifier"

@@ -99,7 +99,7 @@ def test_a_bad_pattern_is_exit_code_2_at_the_cli(tmp_path, monkeypatch):
 
 
 def test_the_repository_course_lists_are_valid():
-    course = load_course(Path(__file__).resolve().parent.parent)
+    course = load_course(Path(__file__).resolve().parents[2])
     lists = [p.forbidden for hw in course.homeworks.values() for p in hw.parts if p.forbidden]
     assert lists and all(check_pattern(p) is None for patterns in lists for p in patterns)
 

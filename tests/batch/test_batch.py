@@ -24,7 +24,7 @@ from grader.reports.classreport import class_stats, render_class
 from grader.reports.files import load_results, write_atomic
 from grader.reports.export import gradebook_rows
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = {"grader": "0", "suite": "s", "torch": "2", "python": "3"}
 SOLUTION = ROOT / "solutions" / "hw2" / "gradients.py"
 

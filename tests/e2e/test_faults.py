@@ -24,8 +24,8 @@ from grader.reports.files import load_results
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+ROOT = Path(__file__).resolve().parents[2]
+SUBMISSIONS = Path(__file__).resolve().parents[1] / "submissions"
 FAULTS = {"kill_parent": "tanh_grad", "kill_template": "relu_grad",
           "kill_group": "softmax_jacobian", "kill_everyone": "cross_entropy_grad"}
 TIMEOUT_S = 2.0

@@ -19,7 +19,7 @@ from grader.course.mutants import overlay, read_mutant
 from grader.errors import ConfigError
 from grader.integrations.release import find_leaks, release, toml_dumps
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HW = "hw2"
 ALL = tuple(load_course(ROOT).homeworks)
 

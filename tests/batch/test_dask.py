@@ -13,7 +13,7 @@ import pytest
 
 from grader.batch.dask import grade_task
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "docs" / "slurm_workers.py"
 
 

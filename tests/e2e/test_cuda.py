@@ -13,7 +13,7 @@ import torch
 
 from grader.api import check_submission
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SUBS = ROOT / "tests" / "submissions" / "gpu"
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="needs a CUDA GPU (torch.cuda.is_available() is False)")

@@ -32,7 +32,7 @@ from grader.reports.similarity import (  # noqa: E402
 from grader.similarity.fingerprint import tidy_regions  # noqa: E402
 from grader.similarity.rank import NOTE, SimilarityReport, compare_entries  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SET = ROOT / "tests" / "submissions" / "similarity"
 STUB = ROOT / "assignments" / "hw2" / "gradients.py"
 # Who copied whom in tests/submissions/similarity: fay renamed ana's variables, gus reordered

@@ -15,7 +15,7 @@ import pytest
 
 from grader.course.manifest import load_course
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = None
 """A wrong "default" that is no default at all: the parameter made required."""
 

@@ -16,7 +16,7 @@ import pytest
 from grader.integrations.gradescope import VISIBILITIES, failure_results, to_gradescope
 from grader.judge import results as gr
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HW = "hw2"
 FILE = "gradients.py"
 

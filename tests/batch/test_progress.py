@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from grader.batch.driver import Progress
 from grader.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 STATUSES = ["graded", "graded", "error", "graded", "unreadable"]
 
 

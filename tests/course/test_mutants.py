@@ -10,7 +10,7 @@ import pytest
 from grader.course.mutants import overlay, read_mutant
 from grader.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = '''"""a solution"""
 
 import torch

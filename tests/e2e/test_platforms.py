@@ -18,8 +18,8 @@ from grader.launch.executor import template_env
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
-SIMULATION = Path(__file__).resolve().parent / "platform"
+ROOT = Path(__file__).resolve().parents[2]
+SIMULATION = Path(__file__).resolve().parents[1] / "platform"
 
 
 def _grade(*args: str, timeout_s: float = 2.0) -> subprocess.CompletedProcess[str]:

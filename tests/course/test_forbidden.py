@@ -1,6 +1,6 @@
 """grader.course.forbidden: the source scan's early warnings of forbidden Python names.
 
-The scan warns only; the executor's recorders decide (tests/test_recorder.py). A warning needs a
+The scan warns only; the executor's recorders decide (tests/executor/test_recorder.py). A warning needs a
 name that the submission's imports resolve to a real torch object; a method name alone never
 warns, since the receiver may be the student's own object.
 """

@@ -27,8 +27,8 @@ from grader.course.manifest import load_course
 from grader.course.submission import prepare_submission
 from grader.judge.run import SubmissionRun
 
-ROOT = Path(__file__).resolve().parent.parent
-BYPASS = Path(__file__).resolve().parent / "submissions" / "bypass"
+ROOT = Path(__file__).resolve().parents[2]
+BYPASS = Path(__file__).resolve().parents[1] / "submissions" / "bypass"
 pytestmark = pytest.mark.slow
 
 

@@ -17,7 +17,7 @@ from grader.course import manifest as course_module
 from grader.course.manifest import load_course
 from grader.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = """
 [course]
