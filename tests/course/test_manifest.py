@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.config import resolve_settings
 from grader.course import manifest as course_module
-from grader.course.manifest import load_course
-from grader.errors import ConfigError
+from grader.course.manifest import Part, find_course, load_course
+from grader.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,6 +71,29 @@ BAD = {
      ""): ("hw.hwx.parts must be a table of at least one part",),
     ('[course]\nname = "tiny"\n\n[settings]\nseed_salt = "2026"',
      'settings = 4\n[course]\nname = "tiny"'): ("settings must be a table",),
+    ('name = "tiny"', 'name = "tiny"\nterm = "fall"'): ("course.term is not a known key",),
+    ("[hw.hwx.parts]\ndouble = 2\n" + 'triple = { points = 1, kind = "function", forbidden = '
+     '["torch.mul"] }', ""): ("[hw.hwx] has no `parts`", "[hw.hwx.parts] table"),
+    ('file = "mod.py"', 'file = "sub/mod.py"'): ("hw.hwx.file must be a file name", "'sub/mod.py'"),
+    ('file = "mod.py"', 'file = "sub\\\\mod.py"'): ("hw.hwx.file must be a file name",),
+    ('file = "mod.py"', 'file = "mod.txt"'): ("hw.hwx.file must be a file name like",),
+    ('file = "mod.py"', 'file = "mod.py"\npreload = ["torch._dynamo", 1]'):
+        ("hw.hwx.preload must be a list of strings", "1]"),
+    ('file = "mod.py"', 'file = "mod.py"\nhidden_tests = -1'):
+        ("hw.hwx.hidden_tests must be an integer >= 0", "-1"),
+    ('file = "mod.py"', 'file = "mod.py"\nhidden_tests = 1.5'):
+        ("hw.hwx.hidden_tests must be an integer >= 0",),
+    ("double = 2", "double = { points = 2, request_timeout_s = 0 }"):
+        ("hw.hwx.parts.double.request_timeout_s must be a number of seconds > 0",),
+}
+
+# whole manifests that are no manifest at all -> words of the message
+WHOLE = {
+    b"hw = 3\n": ("hw must be a table (got 3)",),
+    b'[hw]\nhwx = "gradients.py"\n': ("hw.hwx must be a table", "a string 'gradients.py'"),
+    b'[course]\nname = "tiny\n': ("is not valid TOML",),
+    b'[course]\nname = "caf\xe9"\n': ("is not valid TOML",),  # Latin-1, not UTF-8
+    b"[courses]\n": ("courses is not a known key (known: course, settings, hw)",),
 }
 
 
@@ -102,6 +125,65 @@ def test_a_bad_manifest_is_one_line_naming_the_file_and_the_key(tmp_path, change
     result = CliRunner().invoke(main, ["check", "hwx", "--course", str(root)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert [ln for ln in result.output.splitlines() if ln] == [f"grade: error: {message}"]
+
+
+@pytest.mark.parametrize("text", sorted(WHOLE))
+def test_a_manifest_that_is_no_table_of_homeworks_is_one_line(tmp_path, text):
+    (tmp_path / "course.toml").write_bytes(text)
+    with pytest.raises(ConfigError) as info:
+        load_course(tmp_path)
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(str(tmp_path / "course.toml")), message
+    for words in WHOLE[text]:
+        assert words in message, message
+
+
+def test_what_the_manifest_may_leave_out(tmp_path):
+    """The course's name is its folder's, a homework's title its id; a part given as a number
+    is its points, a function, with no limit of its own; no preload, no pending hidden tests."""
+    root = tmp_path / "spring"
+    root.mkdir()
+    (root / "course.toml").write_text('[hw.hwx]\nfile = "mod.py"\nparts = { double = 2 }\n')
+    loaded = load_course(root)
+    hw = loaded.homework("hwx")
+    assert (loaded.name, loaded.settings, hw.title, hw.forbidden, hw.preload, hw.settings,
+            hw.hidden_pending) == ("spring", {}, "hwx", (), (), {}, 0)
+    assert hw.parts == (Part("double", 2.0, "function", (), None),)
+    assert type(hw.parts[0].points) is float and hw.max_score == 2.0
+    assert (hw.stub_path, hw.solution_path, hw.harness_path) == (
+        root.resolve() / "assignments/hwx/mod.py", root.resolve() / "solutions/hwx/mod.py",
+        root.resolve() / "reference_tests/hwx/harness.py")
+
+
+def test_an_unknown_homework_or_part_lists_the_known_ones(tmp_path):
+    loaded = load_course(_course(tmp_path, GOOD))
+    with pytest.raises(UsageError) as info:
+        loaded.homework("hw9")
+    assert str(info.value) == f"unknown homework 'hw9': {tmp_path / 'course.toml'} lists hwx"
+    with pytest.raises(ConfigError, match="hwx has no part 'quadruple' in course.toml; its parts "
+                                          "are double, triple"):
+        loaded.homework("hwx").part("quadruple")
+
+
+def test_the_course_is_found_by_walking_up(tmp_path, monkeypatch):
+    root = _course(tmp_path, GOOD)
+    deep = root / "assignments" / "hwx"
+    deep.mkdir(parents=True)
+    assert find_course(deep) == root.resolve()
+    monkeypatch.chdir(deep)
+    assert load_course().root == root.resolve()
+
+
+def test_no_course_anywhere_up_or_at_the_given_folder_is_a_usage_error(tmp_path):
+    lonely = tmp_path / "lonely"
+    lonely.mkdir()
+    if any((folder / "course.toml").is_file() for folder in lonely.resolve().parents):
+        pytest.skip("a course.toml above the temporary folder")
+    with pytest.raises(UsageError, match="no course.toml found in .*lonely or any folder above "
+                                         "it; run grade inside a course folder or pass --course"):
+        find_course(lonely)
+    with pytest.raises(UsageError, match=r"lonely.course.toml does not exist; pass --course"):
+        load_course(lonely)
 
 
 def test_an_unreadable_manifest_is_one_line(tmp_path):
