@@ -32,6 +32,7 @@ from grader.executor import sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = Path(__file__).resolve().parents[1] / "submissions" / "hostile"
+pytestmark = pytest.mark.slow
 SOLUTION = ROOT / "solutions" / "hw2" / "gradients.py"
 TOKEN = f"HOSTILE{uuid.uuid4().hex[:12]}"
 SECRET = f"judge-secret-{uuid.uuid4().hex}"
