@@ -89,7 +89,7 @@ def compare_devices(course, lines):
 def gpu_tests(lines):
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           str(ROOT / "tests" / "test_cuda.py")], cwd=ROOT, capture_output=True,
+                           str(ROOT / "tests" / "e2e" / "test_cuda.py")], cwd=ROOT, capture_output=True,
                           text=True)
     last = (proc.stdout.strip().splitlines() or ["(no output)"])[-1]
     lines.append(f"| GPU tests | {last} | {time.perf_counter() - t0:.1f} s | exit {proc.returncode} |")

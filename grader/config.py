@@ -69,9 +69,14 @@ _ENV_PREFIX = "GRADE_"
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     target = type(getattr(Settings(), name))
+    # int(True) is 1 and int(2.5) is 2: a TOML true or a fraction would pass as a number
+    lossy = target is not bool and isinstance(value, bool) or \
+        target is int and isinstance(value, float) and not value.is_integer()
     try:
         if target is bool:
             return str(value).lower() in ("1", "true", "yes")
+        if lossy:
+            raise TypeError(name)
         return target(value)
     except (TypeError, ValueError):
         raise ConfigError(f"setting {name} from {source} must be a {target.__name__} "
@@ -111,3 +116,7 @@ def _validate(settings: Settings) -> None:
     for name in ("request_timeout_s", "import_timeout_s", "memory_mb", "cpu_s", "threads"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"setting {name} must be positive (got {getattr(settings, name)!r})")
+    for f in fields(settings):  # a negative size, count or uid means nothing (a byte cap < 0)
+        value = getattr(settings, f.name)
+        if isinstance(value, (int, float)) and value < 0:
+            raise ConfigError(f"setting {f.name} must be >= 0 (got {value!r})")

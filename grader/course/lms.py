@@ -2,7 +2,8 @@
 
 - *Canvas* "Download Submissions": flat files named ``<name>_<canvasid>_<subid>_<filename>``
   (``<name>_LATE_<canvasid>_...`` for late ones; Canvas may add ``-1``, ``-2`` to the file
-  name of a resubmission). The student id is ``<name>``; a student's files go together.
+  name of a resubmission). The student id is ``<name>``; a student's files go together, and
+  two Canvas ids under one name are refused.
 - *Gradescope* "Export Submissions": ``submission_metadata.yml`` at the top and one folder
   ``submission_<id>/`` per submission; the student id is the submitter's ``:sid:`` (or
   e-mail, or name) from the metadata, else ``<id>``.
@@ -121,7 +122,28 @@ def _gradescope_ids(metadata: Path) -> dict[str, str]:
     return ids
 
 
-def _zip_entries(root: Path) -> tuple[list[Entry], str]:
+def _canvas_entries(root: Path, files: list[Path], source: Path) -> list[Entry]:
+    """Canvas's flat files grouped into one folder per student, refusing two students under
+    one name (another Canvas id) or two copies of one file, where one would silently win."""
+    grouped = root.parent / (root.name + "-by-student")
+    shutil.rmtree(grouped, ignore_errors=True)
+    owners: dict[str, tuple[str, str]] = {}  # student -> (Canvas id, their first file)
+    for p in sorted(files):
+        m = _CANVAS.match(p.name)
+        assert m
+        student = safe_id(m.group("name"))
+        canvas_id, first = owners.setdefault(student, (m.group("canvasid"), p.name))
+        name = re.sub(r"-\d+(?=\.\w+$)", "", m.group("file"))  # Canvas's resubmission suffix
+        dest = grouped / student / name
+        if canvas_id != m.group("canvasid") or dest.exists():
+            raise UsageError(f"{source}: two submissions for student {student!r} ({first} and "
+                             f"{p.name}); keep one")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, dest)
+    return _folder_entries(grouped)
+
+
+def _zip_entries(root: Path, source: Path) -> tuple[list[Entry], str]:
     """Entries of an extracted LMS zip and the layout recognised."""
     meta = next(iter(sorted(root.rglob("submission_metadata.yml"))), None)
     if meta is not None:
@@ -139,16 +161,7 @@ def _zip_entries(root: Path) -> tuple[list[Entry], str]:
         top = [p for p in root.iterdir() if _visible(p)]
     files = [p for p in top if p.is_file()]
     if files and all(_CANVAS.match(p.name) for p in files):
-        grouped = root.parent / (root.name + "-by-student")
-        shutil.rmtree(grouped, ignore_errors=True)
-        for p in files:
-            m = _CANVAS.match(p.name)
-            assert m
-            name = re.sub(r"-\d+(?=\.\w+$)", "", m.group("file"))  # Canvas's resubmission suffix
-            dest = grouped / safe_id(m.group("name")) / name
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, dest)
-        return _folder_entries(grouped), "canvas"
+        return _canvas_entries(root, files, source), "canvas"
     return _folder_entries(root), "folder"
 
 
@@ -165,7 +178,7 @@ def discover(submissions: Path, workdir: Path) -> tuple[list[Entry], str]:
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
         _extract(submissions, dest)
-        entries, layout = _zip_entries(dest)
+        entries, layout = _zip_entries(dest, submissions)
     else:
         raise UsageError(f"{submissions}: expected a folder of submissions or a .zip")
     if not entries:

@@ -1,7 +1,7 @@
 """Makes this interpreter look like Windows to the grader: no fork, no Unix sockets, no
 ``resource``/``fcntl``, no SIGALRM/setitimer, no process groups or sessions, no uids, no /proc.
 
-Put on PYTHONPATH by tests/test_platforms.py (it reaches the executors too, as the real
+Put on PYTHONPATH by tests/e2e/test_platforms.py (it reaches the executors too, as the real
 platform's limits would); never imported by the grader itself.
 """
 
