@@ -36,7 +36,7 @@ def descend_steps(mod: Any, p0: torch.Tensor, lr: float, steps: int) -> dict[str
     ``single``, the points ``p_k = descend(p_{k-1}, lr, 1)`` of your single step."""
     visited = _visited(mod, p0, lr, steps)
     points = [p0.detach().clone()]
-    for _ in range(steps):
+    while len(points) <= steps:
         step = mod.descend(points[-1].clone(), lr, 1)
         if not isinstance(step, torch.Tensor) or tuple(step.shape) != tuple(p0.shape):
             break  # the comparison of the end point already says what descend returned

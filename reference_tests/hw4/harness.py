@@ -24,7 +24,7 @@ def run_train_step(mod: Any, state_dict: dict[str, torch.Tensor], x: torch.Tenso
     model.load_state_dict(state_dict)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     losses, trajectory = [], []
-    for _ in range(steps):
+    while len(losses) < steps:
         losses.append(mod.train_step(model, optimizer, x, y))
         trajectory.append({k: v.detach().clone() for k, v in model.state_dict().items()})
     losses = [v.detach() if isinstance(v, torch.Tensor) else v for v in losses]

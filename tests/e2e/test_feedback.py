@@ -28,7 +28,7 @@ from grader.reports.render import render
 
 pytestmark = pytest.mark.slow
 
-HERE = Path(__file__).resolve().parent / "submissions"
+HERE = Path(__file__).resolve().parents[1] / "submissions"
 
 # (homework, submission: a file under tests/submissions/hwN or "mutant:NAME") ->
 #     (part, the diagnosis' kind or None, words its message must contain)

@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not fork_server_available(),
                                  reason="the zygote forks: Linux with Unix sockets only")]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "solutions" / "hw2" / "gradients.py"
 HANG = SOLUTION.read_text().replace(
     "def tanh_grad(x: torch.Tensor) -> torch.Tensor:\n",
