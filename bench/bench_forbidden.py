@@ -39,9 +39,10 @@ class Timing:
         self.requests: dict[str, int] = {}
 
     def wrap(self, request: Any) -> Any:
-        def timed(run: SubmissionRun, header: dict[str, Any], tensors: Any, *, label: str) -> Any:
+        def timed(run: SubmissionRun, header: dict[str, Any], tensors: Any, *, label: str,
+                  **extra: Any) -> Any:
             start = time.perf_counter()
-            reply, out = request(run, header, tensors, label=label)
+            reply, out = request(run, header, tensors, label=label, **extra)
             key = run.prepared.id
             self.round_trip[key] = self.round_trip.get(key, 0.0) + time.perf_counter() - start
             self.answer[key] = self.answer.get(key, 0.0) + float(reply.get("duration_s") or 0.0)
