@@ -1,9 +1,9 @@
 """The Python names of a forbidden list resolved to torch objects, for the recorder.
 
 ``Targets`` holds what a list names: torch functions by id (seen by the torch-function mode),
-module prefixes, classes (hooked at construction) and the code of pure-Python functions (seen
-by a profile hook). ``public_name`` says how a student would have written a torch callable, for
-messages.
+module prefixes, classes (hooked at construction, ``init_hooks``) and the code of pure-Python
+functions (seen by a profile hook, ``profile_on``). ``public_name`` says how a student would
+have written a torch callable, for messages.
 """
 
 from __future__ import annotations
@@ -11,16 +11,23 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import os
 import sys
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
 
 from grader import forbidden_rules
 
-__all__ = ["Targets", "known_name", "public_name", "targets"]
+__all__ = ["WRAPPERS", "Targets", "hook_inits", "init_hooks", "known_name", "profile_off",
+           "profile_on", "public_name", "targets", "unhook_inits"]
+
+Hit = Callable[[str, "str | None"], None]  # records (rule, the call that reached it)
+# The files of torch's decorators: their frames are skipped to reach the function they wrap.
+WRAPPERS = tuple(os.path.join(os.path.dirname(torch.__file__), *path.split("/")) for path in
+                 ("_compile.py", "_dynamo/eval_frame.py", "utils/_contextlib.py"))
 
 _GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
 _COVERED_BY_PSEUDO = ("torch.autograd", "torch.func")
@@ -193,3 +200,72 @@ def public_name(func: Any) -> str:
     if qualname.startswith("TensorBase."):
         return f"torch.Tensor.{qualname.removeprefix('TensorBase.')}"
     return f"{module}.{qualname.removeprefix('_VariableFunctionsClass.')}"
+
+
+# -- the hooks on Python names: constructions of forbidden classes, pure-Python functions -----
+def init_hooks(classes: list[tuple[type, str]], hit: Hit) -> list[tuple[type, Any, Any]]:
+    """(class, its own __init__ or None, the recording __init__) for each forbidden class."""
+    out = []
+    for cls, name in classes:
+        parent_init = next(base.__dict__["__init__"] for base in cls.__mro__
+                           if "__init__" in base.__dict__)
+        out.append((cls, cls.__dict__.get("__init__", None), _recording_init(hit, name,
+                                                                              parent_init)))
+    return out
+
+
+def _recording_init(hit: Hit, name: str, parent_init: Any) -> Callable[..., None]:
+    def __init__(obj: Any, *args: Any, **kwargs: Any) -> None:
+        label = name if not name.endswith(".*") else f"{name[:-2]}.{type(obj).__name__}"
+        hit(label, label)
+        parent_init(obj, *args, **kwargs)
+
+    return __init__
+
+
+def hook_inits(inits: list[tuple[type, Any, Any]] | None) -> None:
+    """Record constructions of forbidden classes (and their subclasses) from now on."""
+    for cls, _, recording in inits or ():
+        cls.__init__ = recording  # type: ignore[misc]
+
+
+def unhook_inits(inits: list[tuple[type, Any, Any]] | None) -> None:
+    for cls, original, _ in inits or ():
+        if original is None:
+            if "__init__" in cls.__dict__:
+                delattr(cls, "__init__")
+        else:
+            cls.__init__ = original  # type: ignore[misc]
+
+
+def profile_on(targets: Targets, filename: str, hit: Hit, used: set[str]) -> tuple[Any, Any]:
+    """A profile hook on the pure-Python functions of the list, from now on; returns (the
+    hook, the one it replaced). A call counts when the student's code (``filename``) made it:
+    torch's own calls, such as a lazy import that defines an autograd Function, do not."""
+    seen: dict[types.CodeType, str | None] = {}
+
+    def profile(frame: types.FrameType, event: str, arg: Any) -> None:
+        if event != "call":
+            return
+        code = frame.f_code
+        name = seen.get(code, "")
+        if name == "":
+            name = seen[code] = targets.python_frame(frame)
+        if name and name not in used:
+            caller = frame.f_back
+            while caller is not None and caller.f_code.co_filename in WRAPPERS:
+                caller = caller.f_back
+            if caller is not None and caller.f_code.co_filename == filename:
+                hit(name, name)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    return profile, previous
+
+
+def profile_off(hooks: tuple[Any, Any], hit: Hit) -> None:
+    """Put back the hook ``profile_on`` replaced; a hook changed meanwhile is a hit."""
+    profile, previous = hooks
+    if sys.getprofile() is not profile:
+        hit(forbidden_rules.RECORDER_OFF, "sys.setprofile")
+    sys.setprofile(previous if callable(previous) else None)
