@@ -358,3 +358,31 @@ def test_the_template_warm_up_is_forward_only_and_decides_the_common_operators(a
 
 def test_a_dispatch_rule_registered_for_the_recorders_mode_hides_nothing(as_the_template):
     assert as_the_template["hits"] == ["aten._softmax"]
+
+
+def test_a_list_the_modes_cannot_see_enters_none_and_its_hook_still_records():
+    import torch.hub
+
+    def load():
+        depth = (torch._C._len_torch_function_stack(), torch._C._len_torch_dispatch_stack())
+        try:
+            torch.hub.load_state_dict_from_url("file:///nonexistent/weights.pt")  # hub-line
+        except Exception:  # noqa: BLE001 - no network, no file: the call is what counts
+            pass
+        return depth
+
+    hits, depth = record(["torch.hub.*", "torch.load", "urllib.*"], load)
+    assert depth == (0, 0)  # a training run under such a list pays no mode per operator
+    assert [(h["rule"], h["line"]) for h in hits] == [
+        ("torch.hub.load_state_dict_from_url", line_of("# hub-line"))]
+
+
+def test_a_list_naming_a_torch_builtin_keeps_both_modes_watching_each_other():
+    def hidden_one_hot():
+        with torch._C.DisableTorchFunction():
+            return F.one_hot(torch.tensor([1, 0]), 2)
+
+    hits, _ = record(["torch.nn.functional.one_hot"], hidden_one_hot)
+    assert [h["rule"] for h in hits] == ["recorder.off"]
+    hits, _ = record(["torch.nn.functional.one_hot"], lambda: F.one_hot(torch.tensor([1]), 2))
+    assert [h["rule"] for h in hits] == ["torch.nn.functional.one_hot"]

@@ -153,6 +153,45 @@ class Targets:
     def watches_python(self) -> bool:
         return bool(self.codes or self.python_prefixes)
 
+    @property
+    def seen_by_torch_function(self) -> bool:
+        """Whether a torch-function mode could see any of these names called: a torch builtin
+        or a Python function that hands its call to the modes, named or in a module wildcard.
+        When none could (``torch.load``, ``torch.hub.*``, ``urllib.*``), the profile hook and the
+        class hooks see all the list names, and the modes would only slow every operator."""
+        return any(_torch_visible(obj) for obj, _ in self.by_id.values()) or \
+            any(_module_visible(prefix) for prefix in self.prefixes)
+
+
+def _torch_visible(obj: Any) -> bool:
+    """Whether calling ``obj`` reaches a torch-function mode as its ``func``: a Python function
+    that calls ``handle_torch_function``, or (conservatively) any other callable of torch's,
+    a builtin, a method or an operator; not another library's builtin."""
+    if inspect.isfunction(obj):
+        return _sees_torch_function(obj)
+    if isinstance(obj, type) or not callable(obj):
+        return False
+    owner = getattr(obj, "__objclass__", None)
+    module = getattr(obj, "__module__", None) or getattr(owner, "__module__", None) or \
+        type(obj).__module__
+    return not isinstance(module, str) or module == "builtins" or module.startswith("torch")
+
+
+def _module_visible(prefix: str) -> bool:
+    """Whether a module wildcard's modules (those imported) define a torch function: a
+    builtin in a torch module, or a Python function that calls ``handle_torch_function``."""
+    if prefix == "torch" or prefix.startswith("torch._C"):
+        return True
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == prefix or name.startswith(prefix + ".")):
+            continue
+        for obj in list(vars(module).values()):
+            if isinstance(obj, types.BuiltinFunctionType) and name.startswith("torch"):
+                return True
+            if inspect.isfunction(obj) and obj.__module__ == name and _sees_torch_function(obj):
+                return True
+    return False
+
 
 @functools.lru_cache(maxsize=64)
 def targets(names: tuple[str, ...], pseudo_all: bool) -> Targets:

@@ -115,6 +115,10 @@ class _Plan:
         self.forward_ad = "autograd.forward_ad" in pseudo
         self.engine = "autograd.backward" in pseudo
         self.watch_python = self.targets is not None and self.targets.watches_python
+        # The modes only where they can see something of the list: an operator or pseudo-
+        # operator, or a Python name that is a torch function (each mode watches the other).
+        self.modes = bool(self.rules.aten or pseudo) or \
+            (self.targets is not None and self.targets.seen_by_torch_function)
         # id -> (the object kept alive, so no id is reused; what it hits)
         self.calls: dict[int, tuple[Any, tuple[tuple[str, str], ...]]] = {}
         self.ops: dict[int, str | None] = {}  # id(operator) -> the rule it hits
@@ -185,7 +189,7 @@ class Recording:
         self.current: Any = None  # the outermost torch function running, while one runs
         self._inits: list[tuple[type, Any, Any]] | None = None
         self._thread = threading.get_ident()
-        self._window: tuple[_CallMode, _OpMode, Any] | None = None
+        self._window: tuple[tuple[_CallMode, _OpMode] | None, Any] | None = None
 
     # -- hits ---------------------------------------------------------------------------------
     def hit(self, rule: str, call: str | None) -> None:
@@ -236,12 +240,18 @@ class Recording:
         if self._window is not None:
             raise RuntimeError("a recording window is already open")
         self._thread = threading.get_ident()
-        calls, ops = _FREE_MODES.pop() if _FREE_MODES else (_CallMode(), _OpMode())
-        calls.bind(self)
-        ops.bind(self)
         if plan.targets is not None and plan.targets.classes and self._inits is None:
             self._inits = pynames.init_hooks(plan.targets.classes, self.hit)
         pynames.hook_inits(self._inits)
+        modes = self._enter_modes() if plan.modes else None
+        profile = pynames.profile_on(plan.targets, self.filename, self.hit, self.used_rules) \
+            if plan.targets is not None and plan.watch_python else None
+        self._window = (modes, profile)
+
+    def _enter_modes(self) -> tuple[_CallMode, _OpMode]:
+        calls, ops = _FREE_MODES.pop() if _FREE_MODES else (_CallMode(), _OpMode())
+        calls.bind(self)
+        ops.bind(self)
         try:
             calls.__enter__()
             try:
@@ -250,40 +260,39 @@ class Recording:
                 calls.__exit__(None, None, None)
                 raise
         except BaseException:
-            self._release(calls, ops)
+            self._release((calls, ops))
             raise
-        profile = pynames.profile_on(plan.targets, self.filename, self.hit, self.used_rules) \
-            if plan.targets is not None and plan.watch_python else None
-        self._window = (calls, ops, profile)
+        return calls, ops
 
     def __exit__(self, *exc: object) -> None:
         if self._window is None:
             return
-        calls, ops, profile = self._window
+        modes, profile = self._window
         self._window = None
         intact = False
         try:
             if profile is not None:
                 pynames.profile_off(profile, self.hit)
-            intact = self._check_stacks(calls, ops)
+            intact = modes is None or self._check_stacks(*modes)
         finally:
             try:
-                ops.__exit__(None, None, None)
+                if modes is not None:
+                    try:
+                        modes[1].__exit__(None, None, None)
+                    finally:
+                        modes[0].__exit__(None, None, None)
             finally:
-                try:
-                    calls.__exit__(None, None, None)
-                finally:
-                    self._release(calls, ops, reuse=intact)
+                self._release(modes, reuse=intact)
 
-    def _release(self, calls: _CallMode, ops: _OpMode, *, reuse: bool = True) -> None:
+    def _release(self, modes: tuple[_CallMode, _OpMode] | None, *, reuse: bool = True) -> None:
         """Undo the window's class hooks and give its modes back for the next window. Modes
         whose stack the submission changed may still be on it: they stay bound to this
         recording and are never reused."""
         pynames.unhook_inits(self._inits)
-        if reuse:
-            calls.bind(None)
-            ops.bind(None)
-            _FREE_MODES.append((calls, ops))
+        if modes is not None and reuse:
+            for mode in modes:
+                mode.bind(None)
+            _FREE_MODES.append(modes)
 
     def _check_stacks(self, calls: TorchFunctionMode, ops: TorchDispatchMode) -> bool:
         """Whether our modes are still on top as the window closes: a submission that popped
