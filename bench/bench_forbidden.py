@@ -10,7 +10,9 @@ from round to round. It prints per submission the sum of the request round trips
 executor spent answering them, and the whole suite: the median with and without, and the
 median of the pairs' ratios (a pair runs back to back, so a change in the machine's load
 between pairs cancels out). ``--control`` grades both copies of each pair with the lists: the
-ratios it prints are the bench's noise floor.
+ratios it prints are the bench's noise floor. On Linux it also prints the CPU time of the
+suite (the judge's thread and the executor process, from /proc): on a loaded machine the wall
+times carry the other processes' load, the CPU times what the recorder costs.
 Every part of hw2 forbids something, so every one of its requests runs under the recorder.
 """
 
@@ -33,29 +35,51 @@ from grader.course import load_course  # noqa: E402
 from grader.plugin import SubmissionRun  # noqa: E402
 from grader.submission import prepare_submission  # noqa: E402
 
-MEASURES = ("request round trips (sum)", "executor answering (sum)", "whole suite")
+MEASURES = ("request round trips (sum)", "executor answering (sum)", "whole suite",
+            "whole suite, CPU time", "  of which the executor's")
+
+
+def _cpu_s(pid: int | None) -> float | None:
+    """The CPU time of a process's main thread (Linux: /proc/PID/schedstat, in ns)."""
+    try:
+        with open(f"/proc/{pid}/schedstat") as stat:
+            return int(stat.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class Timing:
-    """Request round trips and executor-side answer times, per submission (by its id)."""
+    """Request round trips, executor-side answer times and CPU times, per submission (by id)."""
 
     def __init__(self) -> None:
         self.round_trip: dict[str, float] = {}
         self.answer: dict[str, float] = {}
         self.requests: dict[str, int] = {}
+        self.executor_cpu: dict[str, float | None] = {}
+        self.judge_cpu: dict[str, float] = {}  # the judge thread's, from the submission's start
+        self.order: list[str] = []
 
     def wrap(self, request: Any) -> Any:
         def timed(run: SubmissionRun, header: dict[str, Any], tensors: Any, *, label: str,
                   **extra: Any) -> Any:
+            key = run.prepared.id
+            if key not in self.judge_cpu:
+                self.judge_cpu[key] = time.thread_time()
+                self.order.append(key)
             start = time.perf_counter()
             reply, out = request(run, header, tensors, label=label, **extra)
-            key = run.prepared.id
             self.round_trip[key] = self.round_trip.get(key, 0.0) + time.perf_counter() - start
             self.answer[key] = self.answer.get(key, 0.0) + float(reply.get("duration_s") or 0.0)
             self.requests[key] = self.requests.get(key, 0) + 1
+            self.executor_cpu[key] = _cpu_s(run.executor.pid)
             return reply, out
 
         return timed
+
+    def judge_cpu_s(self, key: str, end: float) -> float:
+        """The judge's CPU time from the submission's first request to the next one's."""
+        later = self.order[self.order.index(key) + 1:]
+        return (self.judge_cpu[later[0]] if later else end) - self.judge_cpu[key]
 
 
 def session(hw: str, copies: int, round_: int, control: bool,
@@ -88,10 +112,14 @@ def session(hw: str, copies: int, round_: int, control: bool,
     finally:
         SubmissionRun.request = original_request  # type: ignore[method-assign]
         SubmissionRun.forbidden_patterns = original_patterns  # type: ignore[method-assign]
+    end = time.thread_time()
     suite = {r.submission["id"]: r.duration_s for r, _ in results}
 
     def measures(key: str) -> list[float]:
-        return [timing.round_trip[key], timing.answer[key], suite[key]]
+        executor = timing.executor_cpu[key]
+        cpu = [timing.judge_cpu_s(key, end) + executor, executor] if executor is not None \
+            else [float("nan")] * 2
+        return [timing.round_trip[key], timing.answer[key], suite[key], *cpu]
 
     score = min(r.score / r.max_score for r, _ in results)
     return ([(measures(on), measures(off_)) for on, off_ in pairs],
@@ -121,6 +149,8 @@ def main() -> None:
           f"{'ratio':>7} {'(quartiles)':>14}")
     print("-" * 80)
     for i, name in enumerate(MEASURES):
+        if any(p[0][i] != p[0][i] for p in pairs):  # NaN: no CPU times on this system
+            continue
         on, off = med(p[0][i] for p in pairs), med(p[1][i] for p in pairs)
         ratios = sorted(p[0][i] / p[1][i] for p in pairs)
         q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
