@@ -21,8 +21,8 @@ import torch
 
 from grader import forbidden_rules
 
-__all__ = ["WRAPPERS", "Targets", "hook_inits", "init_hooks", "known_name", "profile_off",
-           "profile_on", "public_name", "targets", "unhook_inits"]
+__all__ = ["WRAPPERS", "Targets", "cache_owner", "hook_inits", "init_hooks", "known_name",
+           "profile_off", "profile_on", "public_name", "targets", "unhook_inits"]
 
 Hit = Callable[[str, "str | None"], None]  # records (rule, the call that reached it)
 # The files of torch's decorators: their frames are skipped to reach the function they wrap.
@@ -216,6 +216,26 @@ def _public_names() -> dict[int, tuple[Any, str]]:
                 if code is not None:
                     names.setdefault(id(code), (code, f"{space}.{attr}"))
     return names
+
+
+# The types of torch callables that live as long as torch (a function, a method descriptor, an
+# operator): a decision about one is cached by its id, the object kept alive. Others (the
+# method-wrapper of a property's __get__, made at each access) are decided by their owner.
+_LONG_LIVED = (types.BuiltinFunctionType, types.MethodDescriptorType, types.FunctionType,
+               types.WrapperDescriptorType, torch._ops.OpOverload, torch._ops.OpOverloadPacket)
+_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
+
+
+def cache_owner(func: Any) -> Any:
+    """What a decision about a torch callable may be cached under: itself when it lives as
+    long as torch, the descriptor of a property's ``__get__``, else None (decided each time)."""
+    if isinstance(func, _LONG_LIVED):
+        if isinstance(getattr(func, "__self__", None), torch.Tensor):
+            return None  # a method bound to one tensor
+        return func
+    owner = getattr(func, "__self__", None)
+    return owner if isinstance(func, types.MethodWrapperType) and \
+        isinstance(owner, _DESCRIPTORS) else None
 
 
 def known_name(obj: Any) -> str | None:

@@ -16,6 +16,10 @@ the judge's own gradient request runs after the window closes.
 * A profile hook watches pure-Python functions (``torch.broadcast_shapes``, ``torch.optim.*``)
   for the parts that name them, and ``__init__`` hooks see forbidden classes constructed.
 
+The modes run only for a list they can see something of (each watches the other), and a
+list's decisions are made once per executor (``_Plan``): the modes cost microseconds per
+operator, the most of what the recorder costs.
+
 A hit is ``{"rule", "call", "line"}``: what was reached, the Python call that reached it and
 the line of the student's file; the judge words the message (``grader.forbidden_rules``).
 """
@@ -57,12 +61,6 @@ _PLUMBING = (__file__, torch.overrides.__file__, torch._ops.__file__,
 _OP_NAMES: dict[int, tuple[Any, tuple[str, str]]] = {}
 _OVERLOAD = torch._ops.OpOverload
 _UNSEEN = "<not yet seen>"  # compared by identity: no rule is this very string
-# The types of torch callables that live as long as torch (a function, a method descriptor...):
-# a torch-function mode decision is cached by their id, the object kept alive. Others (the
-# method-wrapper of a property's __get__, made at each access) are decided by their owner.
-_LONG_LIVED = (types.BuiltinFunctionType, types.MethodDescriptorType, types.FunctionType,
-               types.WrapperDescriptorType, *_OP_TYPES)
-_DESCRIPTORS = (types.GetSetDescriptorType, types.MemberDescriptorType)
 
 
 def _op_names(func: Any) -> tuple[str, str]:
@@ -79,18 +77,6 @@ def _op_names(func: Any) -> tuple[str, str]:
         names = (packet, f"{packet}.{func._overloadname}")
     _OP_NAMES[id(func)] = (func, names)
     return names
-
-
-def _owner(func: Any) -> Any:
-    """What a decision about ``func`` may be cached under: itself when it lives as long as
-    torch, the descriptor of a property's ``__get__``, else None (decided at each call)."""
-    if isinstance(func, _LONG_LIVED):
-        if isinstance(getattr(func, "__self__", None), torch.Tensor):
-            return None  # a method bound to one tensor
-        return func
-    owner = getattr(func, "__self__", None)
-    return owner if isinstance(func, types.MethodWrapperType) and \
-        isinstance(owner, _DESCRIPTORS) else None
 
 
 def _transform_name() -> str:
@@ -127,7 +113,7 @@ class _Plan:
     def call_hits(self, func: Any) -> tuple[tuple[str, str], ...]:
         """The (rule, call) hits of a torch function the student's line calls, decided once
         per function and list where the function lives on."""
-        owner = _owner(func)
+        owner = pynames.cache_owner(func)
         entry = self.calls.get(id(owner)) if owner is not None else None
         if entry is not None:
             return entry[1]
