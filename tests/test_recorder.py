@@ -386,3 +386,20 @@ def test_a_list_naming_a_torch_builtin_keeps_both_modes_watching_each_other():
     assert [h["rule"] for h in hits] == ["recorder.off"]
     hits, _ = record(["torch.nn.functional.one_hot"], lambda: F.one_hot(torch.tensor([1]), 2))
     assert [h["rule"] for h in hits] == ["torch.nn.functional.one_hot"]
+
+
+def test_decisions_about_fresh_callables_are_kept_once_and_bound_methods_never():
+    from grader.executor.pynames import cache_owner
+
+    x = x64(2, 3)
+    assert cache_owner(torch.Tensor.shape.__get__) is torch.Tensor.shape  # made at each access
+    assert cache_owner(x.add) is None  # bound to one tensor: never kept
+    assert cache_owner(torch.sigmoid) is torch.sigmoid
+    rec = Recording(SOFTMAX, HERE)
+    with rec.active():
+        x.shape, x.T
+    kept = len(rec.plan.calls)
+    for _ in range(50):
+        with rec.active():
+            x.shape, x.T
+    assert len(rec.plan.calls) == kept
