@@ -105,18 +105,19 @@ class _Plan:
         # operator, or a Python name that is a torch function (each mode watches the other).
         self.modes = bool(self.rules.aten or pseudo) or \
             (self.targets is not None and self.targets.seen_by_torch_function)
-        # id -> (the object kept alive, so no id is reused; what it hits)
-        self.calls: dict[int, tuple[Any, tuple[tuple[str, str], ...]]] = {}
-        self.ops: dict[int, str | None] = {}  # id(operator) -> the rule it hits
-        self.seen: list[Any] = []  # the operators in ops
+        # id(torch function or operator) -> its (rule, call) hits, or the rule it hits; the
+        # objects are kept alive in ``seen``, so no other object gets one of these ids
+        self.calls: dict[int, tuple[tuple[str, str], ...]] = {}
+        self.ops: dict[int, str | None] = {}
+        self.seen: list[Any] = []
 
     def call_hits(self, func: Any) -> tuple[tuple[str, str], ...]:
         """The (rule, call) hits of a torch function the student's line calls, decided once
         per function and list where the function lives on."""
         owner = pynames.cache_owner(func)
-        entry = self.calls.get(id(owner)) if owner is not None else None
-        if entry is not None:
-            return entry[1]
+        known = self.calls.get(id(owner)) if owner is not None else None
+        if known is not None:
+            return known
         hits: list[tuple[str, str]] = []
         name = self.targets.match(func) if self.targets is not None else None
         if name:
@@ -127,11 +128,11 @@ class _Plan:
                 hits.append((rule, public_name(func)))
         if self.forward_ad and (func is _DUAL_FUNCS[0] or func is _DUAL_FUNCS[1]):
             hits.append(("autograd.forward_ad", public_name(func)))
+        decided = tuple(hits)  # () when none: the one empty tuple, shared
         if owner is not None:
-            self.calls[id(owner)] = (owner, tuple(hits))
-            if owner is func:
-                return self.calls[id(owner)][1]
-        return tuple(hits)
+            self.calls[id(owner)] = decided
+            self.seen.append(owner)
+        return decided
 
     def op_rule(self, func: Any) -> str | None:
         """The rule an operator hits (None: none), decided once per operator and list."""
@@ -172,7 +173,6 @@ class Recording:
         self.filename = filename
         self.used: list[dict[str, Any]] = []
         self.used_rules: set[str] = set()
-        self.current: Any = None  # the outermost torch function running, while one runs
         self._inits: list[tuple[type, Any, Any]] | None = None
         self._thread = threading.get_ident()
         self._window: tuple[tuple[_CallMode, _OpMode] | None, Any] | None = None
@@ -211,8 +211,15 @@ class Recording:
         return None, None
 
     def op_hit(self, rule: str) -> None:
-        if rule not in self.used_rules:
-            self.hit(rule, public_name(self.current) if self.current is not None else None)
+        """Record an operator's hit with the torch function running, the "call" that reached
+        it: found on the stack only on a hit, the torch-function mode keeps no record."""
+        if rule in self.used_rules:
+            return
+        frame = sys._getframe(1) if threading.get_ident() == self._thread else \
+            sys._current_frames().get(self._thread)
+        while frame is not None and frame.f_code is not _CALL_HANDLER:
+            frame = frame.f_back
+        self.hit(rule, public_name(frame.f_locals["func"]) if frame is not None else None)
 
     # -- the window ---------------------------------------------------------------------------
     def active(self) -> Recording:
@@ -309,21 +316,17 @@ class _CallMode(TorchFunctionMode):
         self.plan, self.calls, self.functorch = plan, plan.calls, plan.functorch
 
     def __torch_function__(self, func: Any, types_: Any, args: Any = (), kwargs: Any = None) -> Any:
-        rec = self.rec
-        entry = self.calls.get(id(func))  # the ids kept there belong to live objects
-        hits = entry[1] if entry is not None else self.plan.call_hits(func)
-        for rule, call in hits:
-            rec.hit(rule, call)
+        hits = self.calls.get(id(func))
+        if hits is None:
+            hits = self.plan.call_hits(func)
+        if hits:
+            for rule, call in hits:
+                self.rec.hit(rule, call)
         if self.functorch and _functorch_active():
-            rec.hit("autograd.functorch", _transform_name())
+            self.rec.hit("autograd.functorch", _transform_name())
         if _key_excluded(_PYTHON_KEY):
-            rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
-        outer = rec.current
-        rec.current = func
-        try:
-            return func(*args, **kwargs) if kwargs else func(*args)
-        finally:
-            rec.current = outer
+            self.rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
+        return func(*args, **kwargs) if kwargs else func(*args)
 
 
 class _OpMode(TorchDispatchMode):
@@ -372,6 +375,8 @@ def _dispatch_rule(op: Any, torch_dispatch_class: type,
 
 
 _simple_registry.find_torch_dispatch_rule = _dispatch_rule
+
+_CALL_HANDLER = _CallMode.__torch_function__.__code__  # its frames hold the running call
 
 # The modes of closed windows, for the next: made once (in the template, by the warm-up) and
 # bound to each window's recording; a window opened inside another gets a pair of its own.
