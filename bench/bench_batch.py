@@ -110,7 +110,8 @@ def test_relu_grad(): torch.testing.assert_close(m.relu_grad(x), (x > 0).double(
 def test_softmax(): torch.testing.assert_close(m.softmax(x), torch.softmax(x, -1))
 def test_softmax_jacobian():
     a = x[0]
-    torch.testing.assert_close(m.softmax_jacobian(a), torch.autograd.functional.jacobian(lambda v: torch.softmax(v, -1), a))
+    expected = torch.autograd.functional.jacobian(lambda v: torch.softmax(v, -1), a)
+    torch.testing.assert_close(m.softmax_jacobian(a), expected)
 def test_softmax_backward():
     p = torch.softmax(x, -1); gp = torch.randn(6, 5, dtype=torch.float64, generator=g)
     a = x.clone().requires_grad_(True); (ga,) = torch.autograd.grad(torch.softmax(a, -1), a, gp)

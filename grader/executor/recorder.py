@@ -16,30 +16,33 @@ the judge's own gradient request runs after the window closes.
 * A profile hook watches pure-Python functions (``torch.broadcast_shapes``, ``torch.optim.*``)
   for the parts that name them, and ``__init__`` hooks see forbidden classes constructed.
 
+The modes run only for a list they can see something of (each watches the other), and a
+list's decisions are made once per executor (``_Plan``): the modes cost microseconds per
+operator, the most of what the recorder costs.
+
 A hit is ``{"rule", "call", "line"}``: what was reached, the Python call that reached it and
 the line of the student's file; the judge words the message (``grader.wire.rules``).
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import sys
 import threading
 import types
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+import torch._library.simple_registry as _simple_registry
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
-from grader.executor.pynames import Targets, known_name, public_name, targets
+from grader.executor import pynames
+from grader.executor.pynames import WRAPPERS, known_name, public_name, targets
 from grader.wire import rules
 from grader.wire.rules import PSEUDO, RECORDER_OFF, Rules
 
-__all__ = ["DERIVATIVE_LIST", "Recording", "operators_reached"]
+__all__ = ["DERIVATIVE_LIST", "Recording", "operators_reached", "warm_up"]
 
 _OP_TYPES = (torch._ops.OpOverload, torch._ops.OpOverloadPacket)
 _graph_task_id = torch._C._current_graph_task_id
@@ -53,12 +56,11 @@ _DUAL_FUNCS = (torch._make_dual, torch._unpack_dual)
 # those of torch's decorators are skipped to reach the function they wrap.
 _PLUMBING = (__file__, torch.overrides.__file__, torch._ops.__file__,
              sys.modules[TorchDispatchMode.__module__].__file__)
-_TORCH_DIR = os.path.dirname(torch.__file__)
-_WRAPPERS = tuple(os.path.join(_TORCH_DIR, *path.split("/")) for path in
-                  ("_compile.py", "_dynamo/eval_frame.py", "utils/_contextlib.py"))
 
 
 _OP_NAMES: dict[int, tuple[Any, tuple[str, str]]] = {}
+_OVERLOAD = torch._ops.OpOverload
+_UNSEEN = "<not yet seen>"  # compared by identity: no rule is this very string
 
 
 def _op_names(func: Any) -> tuple[str, str]:
@@ -77,43 +79,103 @@ def _op_names(func: Any) -> tuple[str, str]:
     return names
 
 
-@functools.lru_cache(maxsize=64)
-def _split(patterns: tuple[str, ...]) -> Rules:
-    return rules.split_rules(patterns)
-
-
-@functools.lru_cache(maxsize=64)
-def _op_rules(patterns: tuple[str, ...], forward_ad: bool,
-              ) -> dict[int, tuple[Any, str | None, Callable[..., Any]]]:
-    """id(operator) -> (the operator, the rule it hits or None, its callable), filled as
-    operators are first seen: matching names against a list costs microseconds, so it is done
-    once per list, and keyed by id since an OpOverload hashes in Python. Each entry keeps its
-    operator alive, so no id is reused."""
-    return {}
-
-
 def _transform_name() -> str:
     interpreter = torch._C._functorch.peek_interpreter_stack()
     key = interpreter.key().name.lower() if interpreter is not None else "transform"
     return f"torch.func.{key}"
 
 
+class _Plan:
+    """What one forbidden list needs at run time, resolved once per list (in the template for
+    the lists the warm-up knows, so each executor inherits them): its rules split by kind,
+    its Python targets, each torch function and operator decided at its first sight (matching
+    names against patterns costs microseconds). A request's own state lives in its
+    ``Recording``."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.rules = rules.split_rules(patterns)
+        pseudo = self.rules.pseudo
+        self.targets = targets(self.rules.python, pseudo == frozenset(PSEUDO)) \
+            if self.rules.python else None
+        self.functorch = "autograd.functorch" in pseudo
+        self.forward_ad = "autograd.forward_ad" in pseudo
+        self.engine = "autograd.backward" in pseudo
+        self.watch_python = self.targets is not None and self.targets.watches_python
+        # The modes only where they can see something of the list: an operator or pseudo-
+        # operator, or a Python name that is a torch function (each mode watches the other).
+        self.modes = bool(self.rules.aten or pseudo) or \
+            (self.targets is not None and self.targets.seen_by_torch_function)
+        # id(torch function or operator) -> its (rule, call) hits, or the rule it hits; the
+        # objects are kept alive in ``seen``, so no other object gets one of these ids
+        self.calls: dict[int, tuple[tuple[str, str], ...]] = {}
+        self.ops: dict[int, str | None] = {}
+        self.seen: list[Any] = []
+
+    def call_hits(self, func: Any) -> tuple[tuple[str, str], ...]:
+        """The (rule, call) hits of a torch function the student's line calls, decided once
+        per function and list where the function lives on."""
+        owner = pynames.cache_owner(func)
+        known = self.calls.get(id(owner)) if owner is not None else None
+        if known is not None:
+            return known
+        hits: list[tuple[str, str]] = []
+        name = self.targets.match(func) if self.targets is not None else None
+        if name:
+            hits.append((name, name))
+        if self.rules.aten and isinstance(func, _OP_TYPES):
+            rule = self.op_rule(func)
+            if rule:
+                hits.append((rule, public_name(func)))
+        if self.forward_ad and (func is _DUAL_FUNCS[0] or func is _DUAL_FUNCS[1]):
+            hits.append(("autograd.forward_ad", public_name(func)))
+        decided = tuple(hits)  # () when none: the one empty tuple, shared
+        if owner is not None:
+            self.calls[id(owner)] = decided
+            self.seen.append(owner)
+        return decided
+
+    def op_rule(self, func: Any) -> str | None:
+        """The rule an operator hits (None: none), decided once per operator and list."""
+        rule = self.ops.get(id(func), _UNSEEN)
+        if rule is _UNSEEN:
+            names = _op_names(func)
+            rule = names[0] if rules.match(names, self.rules.aten) else None
+            if names[0] == _FORWARD_AD_OP and self.forward_ad:
+                rule = "autograd.forward_ad"
+            self.ops[id(func)] = rule
+            self.seen.append(func)  # kept alive: no other operator gets its id
+        return rule
+
+
+_PLANS: dict[tuple[str, ...], _Plan] = {}
+_IDLE = _Plan(())  # what modes outside a window are bound to
+
+
+def _plan(patterns: tuple[str, ...]) -> _Plan:
+    """The plan of a list, shared by every order and repetition of the same patterns."""
+    plan = _PLANS.get(patterns)
+    if plan is None:
+        key = tuple(sorted(set(patterns)))
+        plan = _PLANS.get(key) or _Plan(key)
+        if len(_PLANS) > 256:  # lists come from the manifest: a handful per homework
+            _PLANS.clear()
+        _PLANS[key] = _PLANS[patterns] = plan
+    return plan
+
+
 class Recording:
     """What one request's student code reached, for one forbidden list (made once per
-    request; ``active()`` wraps each window: construction, each forward, a call)."""
+    request; ``active()`` opens each window: construction, each forward, a call)."""
 
     def __init__(self, patterns: Sequence[str], filename: str) -> None:
-        self.rules: Rules = _split(tuple(sorted(set(patterns))))  # one cache entry per set
+        self.plan = _plan(tuple(patterns))
+        self.rules: Rules = self.plan.rules
         self.filename = filename
         self.used: list[dict[str, Any]] = []
-        self.current: Any = None  # the outermost torch function running, while one runs
-        self.targets = targets(self.rules.python, self.rules.pseudo == frozenset(PSEUDO)) \
-            if self.rules.python else None
         self.used_rules: set[str] = set()
-        self.op_rule = _op_rules(self.rules.aten, "autograd.forward_ad" in self.rules.pseudo)
-        self._modes: tuple[_CallMode, _OpMode] | None = None
         self._inits: list[tuple[type, Any, Any]] | None = None
         self._thread = threading.get_ident()
+        self._window: tuple[tuple[_CallMode, _OpMode] | None, Any] | None = None
 
     # -- hits ---------------------------------------------------------------------------------
     def hit(self, rule: str, call: str | None) -> None:
@@ -141,104 +203,144 @@ class Recording:
                 for callee in reversed(chain):  # from the student's callee inwards
                     if callee.f_code.co_filename in _PLUMBING:
                         break
-                    if callee.f_code.co_filename not in _WRAPPERS:
+                    if callee.f_code.co_filename not in WRAPPERS:
                         return frame.f_lineno, callee
                 return frame.f_lineno, None
             chain.append(frame)
             frame = frame.f_back
         return None, None
 
-    def op_entry(self, func: Any) -> tuple[Any, str | None, Callable[..., Any]]:
-        """(the operator, the rule it hits or None, what to call to run it), decided once per
-        operator and list. An OpOverload runs through its C++ handle, one Python call less."""
-        entry = self.op_rule.get(id(func))
-        if entry is None:
-            names = _op_names(func)
-            rule = names[0] if rules.match(names, self.rules.aten) else None
-            if names[0] == _FORWARD_AD_OP and "autograd.forward_ad" in self.rules.pseudo:
-                rule = "autograd.forward_ad"
-            entry = self.op_rule[id(func)] = (func, rule, getattr(func, "_op", func))
-        return entry
-
     def op_hit(self, rule: str) -> None:
-        self.hit(rule, public_name(self.current) if self.current is not None else None)
+        """Record an operator's hit with the torch function running, the "call" that reached
+        it: found on the stack only on a hit, the torch-function mode keeps no record."""
+        if rule in self.used_rules:
+            return
+        frame = sys._getframe(1) if threading.get_ident() == self._thread else \
+            sys._current_frames().get(self._thread)
+        while frame is not None and frame.f_code is not _CALL_HANDLER:
+            frame = frame.f_back
+        self.hit(rule, public_name(frame.f_locals["func"]) if frame is not None else None)
 
     # -- the window ---------------------------------------------------------------------------
-    @contextmanager
-    def active(self) -> Iterator[None]:
-        """Record what the student's code reaches inside the block."""
-        if not self.rules:
-            yield
-            return
-        self._thread = threading.get_ident()
-        if self._modes is None:  # made once per request, entered for each window
-            self._modes = (_CallMode(self), _OpMode(self))
-            self._inits = _recording_inits(self, self.targets.classes if self.targets else [])
-        calls, ops = self._modes
-        watch = self.targets is not None and self.targets.watches_python
-        with _constructions(self._inits or []), calls, ops:
-            try:
-                if watch:
-                    with _profiled(self, self.targets):  # type: ignore[arg-type]
-                        yield
-                else:
-                    yield
-            finally:
-                self._check_stacks(calls, ops)
+    def active(self) -> Recording:
+        """Record what the student's code reaches inside the ``with`` block."""
+        return self
 
-    def _check_stacks(self, calls: TorchFunctionMode, ops: TorchDispatchMode) -> None:
-        """Our modes must still be on top when the window closes: a submission that popped
-        them ran unseen."""
+    def __enter__(self) -> None:
+        plan = self.plan
+        if not plan.rules:
+            return
+        if self._window is not None:
+            raise RuntimeError("a recording window is already open")
+        self._thread = threading.get_ident()
+        if plan.targets is not None and plan.targets.classes and self._inits is None:
+            self._inits = pynames.init_hooks(plan.targets.classes, self.hit)
+        pynames.hook_inits(self._inits)
+        modes = self._enter_modes() if plan.modes else None
+        profile = pynames.profile_on(plan.targets, self.filename, self.hit, self.used_rules) \
+            if plan.targets is not None and plan.watch_python else None
+        self._window = (modes, profile)
+
+    def _enter_modes(self) -> tuple[_CallMode, _OpMode]:
+        calls, ops = _FREE_MODES.pop() if _FREE_MODES else (_CallMode(), _OpMode())
+        calls.bind(self)
+        ops.bind(self)
+        try:
+            calls.__enter__()
+            try:
+                ops.__enter__()
+            except BaseException:
+                calls.__exit__(None, None, None)
+                raise
+        except BaseException:
+            self._release((calls, ops))
+            raise
+        return calls, ops
+
+    def __exit__(self, *exc: object) -> None:
+        if self._window is None:
+            return
+        modes, profile = self._window
+        self._window = None
+        intact = False
+        try:
+            if profile is not None:
+                pynames.profile_off(profile, self.hit)
+            intact = modes is None or self._check_stacks(*modes)
+        finally:
+            try:
+                if modes is not None:
+                    try:
+                        modes[1].__exit__(None, None, None)
+                    finally:
+                        modes[0].__exit__(None, None, None)
+            finally:
+                self._release(modes, reuse=intact)
+
+    def _release(self, modes: tuple[_CallMode, _OpMode] | None, *, reuse: bool = True) -> None:
+        """Undo the window's class hooks and give its modes back for the next window. Modes
+        whose stack the submission changed may still be on it: they stay bound to this
+        recording and are never reused."""
+        pynames.unhook_inits(self._inits)
+        if modes is not None and reuse:
+            for mode in modes:
+                mode.bind(None)
+            _FREE_MODES.append(modes)
+
+    def _check_stacks(self, calls: TorchFunctionMode, ops: TorchDispatchMode) -> bool:
+        """Whether our modes are still on top as the window closes: a submission that popped
+        them ran unseen (a hit)."""
+        intact = True
         if _get_current_dispatch_mode() is not ops:
             self.hit(RECORDER_OFF, "a change of torch's dispatch-mode stack")
+            intact = False
         depth = torch._C._len_torch_function_stack()
         if depth < 1 or torch._C._get_function_stack_at(depth - 1) is not calls:
             self.hit(RECORDER_OFF, "a change of torch's function-mode stack")
+            intact = False
+        return intact
 
 
 class _CallMode(TorchFunctionMode):
     """The torch functions a student's line calls (only the outermost: inside a handler the
     mode is off), checked against the list's Python names."""
 
-    def __init__(self, rec: Recording) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.rec = rec
-        self.functorch = "autograd.functorch" in rec.rules.pseudo
-        self.forward_ad = "autograd.forward_ad" in rec.rules.pseudo
+        self.bind(None)
+
+    def bind(self, rec: Recording | None) -> None:
+        """Record for ``rec`` (its window opens), or for nobody (it closed)."""
+        plan = rec.plan if rec is not None else _IDLE
+        self.rec: Any = rec
+        self.plan, self.calls, self.functorch = plan, plan.calls, plan.functorch
 
     def __torch_function__(self, func: Any, types_: Any, args: Any = (), kwargs: Any = None) -> Any:
-        rec = self.rec
-        outer = rec.current
-        if rec.targets is not None:
-            name = rec.targets.match(func)
-            if name:
-                rec.hit(name, name)
-        if rec.rules.aten and isinstance(func, _OP_TYPES):
-            rule = rec.op_entry(func)[1]
-            if rule:
-                rec.current = func
-                rec.op_hit(rule)
+        hits = self.calls.get(id(func))
+        if hits is None:
+            hits = self.plan.call_hits(func)
+        if hits:
+            for rule, call in hits:
+                self.rec.hit(rule, call)
         if self.functorch and _functorch_active():
-            rec.hit("autograd.functorch", _transform_name())
-        if self.forward_ad and (func is _DUAL_FUNCS[0] or func is _DUAL_FUNCS[1]):
-            rec.hit("autograd.forward_ad", public_name(func))
+            self.rec.hit("autograd.functorch", _transform_name())
         if _key_excluded(_PYTHON_KEY):
-            rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
-        rec.current = func
-        try:
-            return func(*args, **(kwargs or {}))
-        finally:
-            rec.current = outer
+            self.rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
+        return func(*args, **kwargs) if kwargs else func(*args)
 
 
 class _OpMode(TorchDispatchMode):
     """Every ATen operator reached, the autograd engine and forward-mode AD."""
 
-    def __init__(self, rec: Recording) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.rec = rec
-        self.engine = "autograd.backward" in rec.rules.pseudo
-        self.engine_seen = False
+        self.bind(None)
+
+    def bind(self, rec: Recording | None) -> None:
+        """Record for ``rec`` (its window opens), or for nobody (it closed)."""
+        plan = rec.plan if rec is not None else _IDLE
+        self.rec: Any = rec
+        self.plan, self.ops, self.engine = plan, plan.ops, plan.engine
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -247,84 +349,38 @@ class _OpMode(TorchDispatchMode):
         return False
 
     def __torch_dispatch__(self, func: Any, types_: Any, args: Any = (), kwargs: Any = None) -> Any:
-        rec = self.rec
-        entry = rec.op_rule.get(id(func)) or rec.op_entry(func)
-        if entry[1]:
-            rec.op_hit(entry[1])
-        if self.engine and not self.engine_seen and _graph_task_id() != -1:
-            self.engine_seen = True
-            rec.op_hit("autograd.backward")
+        rule = self.ops.get(id(func), _UNSEEN)
+        if rule is _UNSEEN:
+            rule = self.plan.op_rule(func)
+        if rule is not None:
+            self.rec.op_hit(rule)
+        if self.engine and _graph_task_id() != -1:
+            self.rec.op_hit("autograd.backward")
         if _tf_all_disabled():
-            rec.hit(RECORDER_OFF, "torch._C.DisableTorchFunction")
-        return entry[2](*args, **(kwargs or {}))
+            self.rec.hit(RECORDER_OFF, "torch._C.DisableTorchFunction")
+        # An OpOverload runs through its C++ handle, one Python call less.
+        run = func._op if type(func) is _OVERLOAD else func
+        return run(*args, **kwargs) if kwargs else run(*args)
 
 
-def _recording_inits(rec: Recording, classes: list[tuple[type, str]],
-                     ) -> list[tuple[type, Any, Any]]:
-    """(class, its own __init__ or None, the recording __init__) for each forbidden class."""
-    out = []
-    for cls, name in classes:
-        parent_init = next(base.__dict__["__init__"] for base in cls.__mro__
-                           if "__init__" in base.__dict__)
-        out.append((cls, cls.__dict__.get("__init__", None),
-                    _recording_init(rec, name, parent_init)))
-    return out
+def _dispatch_rule(op: Any, torch_dispatch_class: type,
+                   _find: Any = _simple_registry.find_torch_dispatch_rule,
+                   ) -> Callable[..., Any] | None:
+    """torch's lookup of a ``torch.library.register_torch_dispatch`` rule, which runs instead
+    of a mode's ``__torch_dispatch__`` (asked before each operator a mode sees): none counts
+    for the recorder's mode, so a rule registered for it cannot hide an operator from it, and
+    the mode skips a registry lookup per operator. torch keeps the function it finds at its
+    first Python-mode dispatch: this module is imported before any (in the template)."""
+    return None if torch_dispatch_class is _OpMode else _find(op, torch_dispatch_class)
 
 
-@contextmanager
-def _constructions(inits: list[tuple[type, Any, Any]]) -> Iterator[None]:
-    """Record constructions of forbidden classes (and their subclasses) in the block."""
-    for cls, _, recording in inits:
-        cls.__init__ = recording  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        for cls, original, _ in inits:
-            if original is None:
-                delattr(cls, "__init__")
-            else:
-                cls.__init__ = original  # type: ignore[misc]
+_simple_registry.find_torch_dispatch_rule = _dispatch_rule
 
+_CALL_HANDLER = _CallMode.__torch_function__.__code__  # its frames hold the running call
 
-def _recording_init(rec: Recording, name: str, parent_init: Any) -> Callable[..., None]:
-    def __init__(obj: Any, *args: Any, **kwargs: Any) -> None:
-        label = name if not name.endswith(".*") else f"{name[:-2]}.{type(obj).__name__}"
-        rec.hit(label, label)
-        parent_init(obj, *args, **kwargs)
-
-    return __init__
-
-
-@contextmanager
-def _profiled(rec: Recording, targets: Targets) -> Iterator[None]:
-    """A profile hook on the pure-Python functions of the list, for the block: a call counts
-    when the student's code made it (torch's own calls, such as a lazy import that defines an
-    autograd Function, are not the student's)."""
-    seen: dict[types.CodeType, str | None] = {}
-    filename = rec.filename
-
-    def profile(frame: types.FrameType, event: str, arg: Any) -> None:
-        if event != "call":
-            return
-        code = frame.f_code
-        name = seen.get(code, "")
-        if name == "":
-            name = seen[code] = targets.python_frame(frame)
-        if name and name not in rec.used_rules:
-            caller = frame.f_back
-            while caller is not None and caller.f_code.co_filename in _WRAPPERS:
-                caller = caller.f_back
-            if caller is not None and caller.f_code.co_filename == filename:
-                rec.hit(name, name)
-
-    previous = sys.getprofile()
-    sys.setprofile(profile)
-    try:
-        yield
-    finally:
-        if sys.getprofile() is not profile:
-            rec.hit(RECORDER_OFF, "sys.setprofile")
-        sys.setprofile(previous if callable(previous) else None)
+# The modes of closed windows, for the next: made once (in the template, by the warm-up) and
+# bound to each window's recording; a window opened inside another gets a pair of its own.
+_FREE_MODES: list[tuple[_CallMode, _OpMode]] = []
 
 
 def operators_reached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> list[str]:
@@ -345,37 +401,13 @@ DERIVATIVE_LIST = ("torch.autograd.*", "torch.Tensor.backward", "torch.func.*",
 """The list of a part that asks for a derivative, as docs/authoring.md gives it (warmed up)."""
 
 
-def _warm_up() -> None:
-    """Windows on tiny tensors at import: the template imports this module before it forks,
-    so each executor starts with the first-use costs of the modes, of the operators most
-    homework runs (torch registers each operator for Python dispatch at its first visit) and
-    of the derivative list paid once."""
-    leaf = torch.ones(2, 2, requires_grad=True)
+def warm_up(run: Callable[[], object]) -> None:
+    """Run ``run`` in a window of the derivative list and of a list that matches every
+    operator, before the template forks: each executor then inherits what their first windows
+    cost (the modes' first use, torch's registration of each operator for Python dispatch at
+    its first visit, the derivative list's decisions about those operators). ``run`` must stay
+    forward only (a backward pass would start autograd's device threads, see preload)."""
     for patterns in (DERIVATIVE_LIST, ("aten.*", "autograd.*", "torch.nn.functional.softmax",
                                        "torch.broadcast_shapes")):
-        rec = Recording(patterns, filename=__file__)
-        with rec.active():
-            _common_operators(leaf)
-
-
-def _common_operators(leaf: torch.Tensor) -> None:
-    """The operators most homework runs, once each, and a backward pass."""
-    x = leaf.detach()
-    index = torch.zeros(2, 1, dtype=torch.long)
-    for fn in (torch.sigmoid, torch.tanh, torch.exp, torch.log, torch.abs, torch.sqrt,
-               torch.relu, torch.sign, torch.clone, torch.neg, torch.rsqrt, torch.zeros_like,
-               torch.ones_like, torch.diag_embed, torch.t, lambda t: 1 - t, lambda t: t ** 2,
-               lambda t: (t - 1) * 2 / 3, lambda t: t @ t, lambda t: t.reshape(4),
-               lambda t: t.unsqueeze(0).expand(3, 2, 2), lambda t: t.gather(1, index),
-               lambda t: torch.stack([t, t]), lambda t: torch.cat([t, t]),
-               lambda t: torch.where(t > 0, t, -t), lambda t: t.to(torch.float64),
-               lambda t: t[0], lambda t: torch.einsum("ij,jk->ik", t, t),
-               lambda t: torch.zeros_like(t).scatter_(1, index, 1.0),
-               lambda t: torch.nn.functional.softmax(t, 0)):
-        fn(x)
-    for reduce in (torch.sum, torch.mean, torch.amax, torch.logsumexp, torch.var):
-        reduce(x, 0, keepdim=True)
-    torch.autograd.grad((torch.sigmoid(leaf) * 2).sum(), leaf)
-
-
-_warm_up()
+        with Recording(patterns, filename=__file__).active():
+            run()

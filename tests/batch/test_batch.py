@@ -21,8 +21,8 @@ from grader.cli import main
 from grader.judge import results as R
 from grader.judge.results import SubmissionResult
 from grader.reports.classreport import class_stats, render_class
-from grader.reports.files import load_results, write_atomic
 from grader.reports.export import gradebook_rows
+from grader.reports.files import load_results, write_atomic
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = {"grader": "0", "suite": "s", "torch": "2", "python": "3"}

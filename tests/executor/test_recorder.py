@@ -265,3 +265,141 @@ def test_kernels_that_differ_by_device_are_both_in_the_course_lists():
     x = torch.randn(4, 4, device="cuda")
     assert "aten.native_dropout" in operators_reached(F.dropout, x, 0.5)
     assert "aten.bernoulli_" in operators_reached(F.dropout, x.cpu(), 0.5)
+
+
+def test_a_list_is_resolved_once_whatever_its_order():
+    first = Recording(["torch.softmax", "aten.*softmax*"], HERE)
+    again = Recording(["aten.*softmax*", "torch.softmax", "aten.*softmax*"], HERE)
+    assert first.plan is again.plan
+    with first.active():
+        torch._softmax(x64(2, 2), -1, False)
+    decided = dict(first.plan.ops)
+    with again.active():
+        torch._softmax(x64(2, 2), -1, False)
+    assert first.plan.ops == decided and "aten._softmax" in decided.values()
+    assert [h["rule"] for h in again.used] == ["aten._softmax"]  # each request records anew
+
+
+def test_a_window_inside_a_window_records_for_both():
+    outer = Recording(SOFTMAX, HERE)
+    with outer.active():
+        inner = operators_reached(F.softmin, x64(2, 3), -1)
+    assert inner == ["aten.neg", "aten._softmax"]
+    assert [h["rule"] for h in outer.used] == ["aten._softmax"]
+    assert torch._C._len_torch_function_stack() == 0
+    assert torch._C._len_torch_dispatch_stack() == 0
+
+
+def test_a_mode_left_on_the_stack_is_recorded_and_the_next_windows_still_record():
+    class Extra(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    rec = Recording(SOFTMAX, HERE)
+    try:
+        with rec.active():
+            Extra().__enter__()  # and never left
+        assert [h["rule"] for h in rec.used] == ["recorder.off"]
+        assert torch.equal(torch.ones(2) + 1, torch.full((2,), 2.0))  # torch still works
+        hits, _ = record(SOFTMAX, lambda: F.softmin(x64(2, 2), -1))
+        assert [h["rule"] for h in hits] == ["aten._softmax"]
+    finally:
+        while torch._C._len_torch_function_stack():
+            torch._C._pop_torch_function_stack()
+
+
+# The template's own order, in a fresh interpreter: preload (which imports the recorder before
+# any torch mode runs, and warms it up), then what an executor does.
+_AS_THE_TEMPLATE = """
+import json, sys, torch
+from grader.executor.preload import preload
+preload()
+from grader.executor import recorder
+leaf = torch.zeros((), requires_grad=True)
+ids = []
+out = leaf.clone()
+out.register_hook(lambda g: ids.append(torch._C._current_graph_task_id()))
+torch.autograd.grad(out, leaf)
+plan = getattr(recorder, "_plan", None)
+decided = len(plan(recorder.DERIVATIVE_LIST).ops) if plan else -1
+def hide(x):
+    def rule(mode, func, types, args, kwargs):
+        return func(*args, **kwargs)
+    mode = torch.utils._python_dispatch._get_current_dispatch_mode()
+    torch.library.register_torch_dispatch("aten::_softmax", type(mode), rule)
+    return torch.nn.functional.softmin(-x, -1)
+rec = recorder.Recording(["aten.*softmax*"], "<string>")
+with rec.active():
+    hide(torch.randn(2, 3))
+print(json.dumps({"graph_task": ids[0], "decided": decided,
+                  "hits": [h["rule"] for h in rec.used]}))
+"""
+
+
+@pytest.fixture(scope="module")
+def as_the_template():
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _AS_THE_TEMPLATE], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def test_the_template_warm_up_is_forward_only_and_decides_the_common_operators(as_the_template):
+    # A backward pass before the fork starts autograd's device threads on a machine with a
+    # GPU, and every forked executor then fails its first backward: the probe's graph task
+    # must be the process's first.
+    assert as_the_template["graph_task"] == 0
+    assert as_the_template["decided"] >= 40  # the derivative list's decisions, inherited
+
+
+def test_a_dispatch_rule_registered_for_the_recorders_mode_hides_nothing(as_the_template):
+    assert as_the_template["hits"] == ["aten._softmax"]
+
+
+def test_a_list_the_modes_cannot_see_enters_none_and_its_hook_still_records():
+    import torch.hub
+
+    def load():
+        depth = (torch._C._len_torch_function_stack(), torch._C._len_torch_dispatch_stack())
+        try:
+            torch.hub.load_state_dict_from_url("file:///nonexistent/weights.pt")  # hub-line
+        except Exception:  # noqa: BLE001 - no network, no file: the call is what counts
+            pass
+        return depth
+
+    hits, depth = record(["torch.hub.*", "torch.load", "urllib.*"], load)
+    assert depth == (0, 0)  # a training run under such a list pays no mode per operator
+    assert [(h["rule"], h["line"]) for h in hits] == [
+        ("torch.hub.load_state_dict_from_url", line_of("# hub-line"))]
+
+
+def test_a_list_naming_a_torch_builtin_keeps_both_modes_watching_each_other():
+    def hidden_one_hot():
+        with torch._C.DisableTorchFunction():
+            return F.one_hot(torch.tensor([1, 0]), 2)
+
+    hits, _ = record(["torch.nn.functional.one_hot"], hidden_one_hot)
+    assert [h["rule"] for h in hits] == ["recorder.off"]
+    hits, _ = record(["torch.nn.functional.one_hot"], lambda: F.one_hot(torch.tensor([1]), 2))
+    assert [h["rule"] for h in hits] == ["torch.nn.functional.one_hot"]
+
+
+def test_decisions_about_fresh_callables_are_kept_once_and_bound_methods_never():
+    from grader.executor.pynames import cache_owner
+
+    x = x64(2, 3)
+    assert cache_owner(torch.Tensor.shape.__get__) is torch.Tensor.shape  # made at each access
+    assert cache_owner(x.add) is None  # bound to one tensor: never kept
+    assert cache_owner(torch.sigmoid) is torch.sigmoid
+    rec = Recording(SOFTMAX, HERE)
+    with rec.active():
+        x.shape, x.T
+    kept = len(rec.plan.calls)
+    for _ in range(50):
+        with rec.active():
+            x.shape, x.T
+    assert len(rec.plan.calls) == kept

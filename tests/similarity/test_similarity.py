@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 pytest.importorskip("copydetect", reason="copydetect is not installed (pip install "
                     "'torch-grader[instructor]')")
 
-from grader.course.lms import Entry, discover  # noqa: E402
 from grader.cli import main  # noqa: E402
+from grader.course.lms import Entry, discover  # noqa: E402
 from grader.course.manifest import Homework, load_course  # noqa: E402
 from grader.reports import similarity as similarityreport  # noqa: E402
 from grader.reports.similarity import (  # noqa: E402

@@ -6,7 +6,6 @@
 # the judge's comparisons are untouched; the next submission is graded normally.
 import numpy
 import numpy.testing
-
 import torch
 
 
