@@ -228,6 +228,7 @@ def test_bundle_installs_and_checks_in_a_fresh_venv(bundle, tmp_path):
     _assert_stub_checks(_install(bundle, tmp_path), bundle, HW)
 
 
+@pytest.mark.slow  # releases the whole course
 def test_hw6_bundle_ships_the_training_split_and_not_the_test_split(course_bundle):
     files = {p.relative_to(course_bundle).as_posix() for p in course_bundle.rglob("*")
              if p.is_file()}
@@ -255,6 +256,7 @@ def test_the_digits_splits_are_disjoint_and_cover_the_data_set():
     assert sorted(rows["train"] + rows["test"]) == list(range(1797))
 
 
+@pytest.mark.slow  # releases the whole course
 def test_every_homework_releases_into_one_bundle_without_a_secret(course_bundle):
     # hw4 and hw5 keep their part-solving references (a torch MLP, a torch ResBlock) in
     # hidden-only helpers: the bundle ships the public tests and their helpers, no more.
