@@ -324,6 +324,11 @@ def _grade(loaded: Any, homework: Any, settings: Any, overrides: dict[str, Any],
     suite = homework.suite_version(settings)  # the settings too: a seed_salt changes grades
     summary = BatchSummary(out=out, total=len(entries), layout=layout)
     todo = _plan(entries, homework, out, suite, rerun, fmt, summary)
+    # similarity reads only the submissions: it runs beside the grading (its import and
+    # fingerprints overlap the zygote's torch import), never costing the batch its outputs
+    hints = ThreadPoolExecutor(1, thread_name_prefix="grade-similarity")
+    similarity = hints.submit(batch_similarity, homework, everyone, out)
+    hints.shutdown(wait=False)
     bar = Progress(len(todo), enabled=progress)
 
     def done(status: str) -> None:
@@ -356,8 +361,8 @@ def _grade(loaded: Any, homework: Any, settings: Any, overrides: dict[str, Any],
              log_dir=out / "logs")
     finally:
         writer.close()
+        similarity.result()
     summary.elapsed_s = time.monotonic() - started
-    batch_similarity(homework, everyone, out)
     results = render_outputs(out)
     mine = [results[e.student] for e in entries if e.student in results]
     for r in mine:
