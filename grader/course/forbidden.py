@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
-from grader.wire.rules import kind_of
+from grader.wire.rules import kind_of, resolve
 
 __all__ = ["SourceHit", "scan_forbidden"]
 
@@ -116,24 +114,6 @@ def _reachable(start: str, defs: dict[str, ast.AST], walk: _Walks) -> list[ast.A
     return nodes
 
 
-def _resolves(name: str) -> bool:
-    """Whether a dotted name is a real object (imported here, in the trusted judge)."""
-    parts = name.split(".")
-    try:
-        obj: Any = importlib.import_module(parts[0])
-    except ImportError:
-        return False
-    for i, attr in enumerate(parts[1:], start=1):
-        nxt = getattr(obj, attr, None)
-        if nxt is None:
-            try:
-                nxt = importlib.import_module(".".join(parts[:i + 1]))
-            except ImportError:
-                return False
-        obj = nxt
-    return True
-
-
 def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[str],
                 walk: _Walks) -> list[SourceHit]:
     hits: list[SourceHit] = []
@@ -145,7 +125,7 @@ def _scan_nodes(nodes: list[ast.AST], aliases: dict[str, str], patterns: list[st
             if isinstance(sub, (ast.Attribute, ast.Name)) and id(sub) not in inner:
                 name = _dotted(sub, aliases)
                 if name and _matches(name, patterns) and all(h.name != name for h in hits) \
-                        and _resolves(name):
+                        and resolve(name) is not None:
                     hits.append(SourceHit(name, getattr(sub, "lineno", 0)))
     return sorted(hits, key=lambda h: (h.line, h.name))
 

@@ -9,7 +9,6 @@ have written a torch callable, for messages.
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import os
 import sys
@@ -33,37 +32,15 @@ _GRAD_MODE = {"no_grad", "enable_grad", "set_grad_enabled", "inference_mode"}
 _COVERED_BY_PSEUDO = ("torch.autograd", "torch.func")
 
 
-def _resolve(name: str) -> Any:
-    """The object a dotted name refers to, or None: looked up from the modules already
-    imported (a failed import searches the file system, slow inside the sandbox)."""
-    parts = name.split(".")
-    cut = next((c for c in range(len(parts), 0, -1) if ".".join(parts[:c]) in sys.modules), 0)
-    obj: Any = sys.modules[".".join(parts[:cut])] if cut else None
-    if obj is None:
-        try:
-            obj, cut = importlib.import_module(parts[0]), 1
-        except ImportError:
-            return None
-    for i in range(cut, len(parts)):
-        nxt = getattr(obj, parts[i], None)
-        if nxt is None:
-            try:
-                nxt = importlib.import_module(".".join(parts[:i + 1]))
-            except ImportError:
-                return None
-        obj = nxt
-    return obj
-
-
 def _expand(name: str) -> list[tuple[str, Any]]:
     """``(name, object)`` for a dotted name, or for each attribute a wildcard in its last part
     matches (``torch.nn.functional.*pool*``). ``MODULE.*`` stands for the module's own public
     names (its ``__all__``, else what it defines), not what it imported from elsewhere."""
     head, _, last = name.rpartition(".")
     if not any(c in last for c in "*?["):
-        obj = _resolve(name)
+        obj = rules.resolve(name)
         return [(name, obj)] if obj is not None else []
-    owner = _resolve(head)
+    owner = rules.resolve(head)
     if owner is None:
         return []
     if last == "*" and isinstance(owner, types.ModuleType):
@@ -207,7 +184,7 @@ def _public_names() -> dict[int, tuple[Any, str]]:
     for space in ("torch.nn.functional", "torch.Tensor", "torch", "torch.linalg", "torch.special",
                   "torch.fft", "torch.autograd", "torch.autograd.functional",
                   "torch.autograd.forward_ad", "torch.func", "torch.nn"):
-        owner = _resolve(space)
+        owner = rules.resolve(space)
         for attr in dir(owner):
             obj = getattr(owner, attr, None)
             if callable(obj) and not attr.startswith("__"):

@@ -3,6 +3,7 @@ manifest refusing a malformed list with a one-line message."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.course.manifest import load_course
 from grader.errors import ConfigError
+from grader.wire import rules as wire_rules
 from grader.wire.rules import RECORDER_OFF, check_pattern, describe_hit, split_rules
 
 
@@ -118,3 +120,18 @@ def test_glob_agrees_with_fnmatch_on_many_names():
         "".join(rng.choice("abx_.Ptn") for _ in range(rng.randint(0, 8))) for _ in range(2000)]
     assert [(p, n) for p in patterns for n in names
             if glob(p)(n) != fnmatch.fnmatchcase(n, p)] == []
+
+
+def test_resolve_finds_real_names_and_nothing_else(monkeypatch):
+    import json.decoder
+    import types
+
+    assert wire_rules.resolve("json.decoder.JSONDecoder") is json.decoder.JSONDecoder
+    assert wire_rules.resolve("json.no_such_thing") is None
+    assert wire_rules.resolve("no_such_module_anywhere.x") is None
+    # a module already imported is used as it is, without a search of the file system
+    fake = types.ModuleType("grader_fake_mod")
+    fake.inner = types.SimpleNamespace(f=len)
+    monkeypatch.setitem(sys.modules, "grader_fake_mod", fake)
+    assert wire_rules.resolve("grader_fake_mod.inner.f") is len
+    assert wire_rules.resolve("grader_fake_mod.inner.g") is None
