@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from table import print_table
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -140,14 +142,7 @@ def main() -> None:
         (f"hung function, {n_tests} tests, timeout {args.timeout:g} s", f"{hung_total:.2f} s",
          f"{waited} waited for the deadline (target: 1); whole check {hung_run:.1f} s"),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>10}  notes")
-    print("-" * (width + 40))
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>10}  {note}")
-    print(f"target: grade check within 2.5 s wall; machine: {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
-
+    print_table(rows, "target: grade check within 2.5 s wall")
 
 if __name__ == "__main__":
     main()

@@ -28,6 +28,8 @@ import threading
 import time
 from pathlib import Path
 
+from table import print_table
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SOLUTION = (ROOT / "solutions/hw2/gradients.py").read_text(encoding="utf-8")
@@ -133,14 +135,8 @@ def main() -> None:
         ("first result of --watch (startup)", f"{first['auto']:.2f} s",
          f"portable {first['portable']:.2f} s (both started together)"),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'measure':<{width}}  {'value':>9}  notes")
-    print("-" * (width + 40))
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>9}  {note}")
-    print(f"each re-check alternates the solution and a missing 1/N (a map and a diagnosis); "
-          f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-
+    print_table(rows, "each re-check alternates the solution and a missing 1/N (a map and a "
+                      "diagnosis)", value_width=9)
 
 if __name__ == "__main__":
     main()
