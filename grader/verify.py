@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.api import check_device, grade_prepared, homework_settings, open_template
 from grader.course.manifest import Course, Homework
-from grader.course.mutants import Mutant, overlay, read_mutant
+from grader.course.mutants import Mutant, write_overlay
 from grader.course.submission import prepare_submission
 from grader.judge.results import SubmissionResult
 from grader.status import Status
@@ -70,11 +70,8 @@ def _mutants(homework: Homework, folder: Path) -> list[tuple[Mutant, Path]]:
     solution = homework.solution_path.read_text(encoding="utf-8")
     out = []
     for path in sorted(homework.mutants_dir.glob("*.py")):
-        mutant = read_mutant(path, solution)
-        target = folder / mutant.name / homework.file
-        target.parent.mkdir(parents=True)
-        target.write_text(overlay(solution, mutant), encoding="utf-8")
-        out.append((mutant, target))
+        target = folder / path.stem / homework.file
+        out.append((write_overlay(path, solution, target), target))
     return out
 
 

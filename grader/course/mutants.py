@@ -25,7 +25,7 @@ from pathlib import Path
 
 from grader.errors import ConfigError
 
-__all__ = ["Mutant", "overlay", "read_mutant"]
+__all__ = ["Mutant", "overlay", "read_mutant", "write_overlay"]
 
 _HEADER = re.compile(r"^#\s*(part|bug):\s*(.+?)\s*$", re.M)
 _DEFINITION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -100,3 +100,12 @@ def overlay(solution: str, mutant: Mutant) -> str:
         start, end, _ = segments[name]
         lines[start - 1:end] = mutant.definitions[name].splitlines()
     return "\n".join(lines) + "\n"
+
+
+def write_overlay(path: Path, solution: str, target: Path) -> Mutant:
+    """Read the overlay at ``path`` against ``solution`` (its source), write the solution with
+    the overlay's definitions in place to ``target`` (its folder made), and return it."""
+    mutant = read_mutant(path, solution)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(overlay(solution, mutant), encoding="utf-8")
+    return mutant

@@ -1,15 +1,16 @@
 """The bypass corpus (tests/submissions/bypass/): routes around a part's forbidden list.
 
-Each file is a whole correct submission of its homework in which one part takes a route to
-what its list forbids (an internal ``torch._*`` function, ``torch.ops.aten``, ``torch._C._nn``,
-a sibling API on the same kernel, a backward kernel called directly, the autograd engine
-reached through ``importlib`` or ``getattr``, forward-mode AD, ``torch.func``). Its header
+Each file is an overlay of its homework's solution (``grader.course.mutants``): only the
+definitions that take a route to what the part's list forbids (an internal ``torch._*``
+function, ``torch.ops.aten``, ``torch._C._nn``, a sibling API on the same kernel, a backward
+kernel called directly, the autograd engine reached through ``importlib`` or ``getattr``,
+forward-mode AD, ``torch.func``); the rest of the submission is the solution. Its header
 names the part and what the message must say; ``# bypass`` marks the line it must name.
 
-Each file is graded twice in one template and one pytest session per homework: with the
-forbidden lists switched off it scores full marks (the route computes the right values, so
-the test proves something), and with them on it loses exactly its part, every test of it
-``forbidden``.
+Each overlaid submission is graded twice in one template and one pytest session per
+homework: with the forbidden lists switched off it scores full marks (the route computes the
+right values, so the test proves something), and with them on it loses exactly its part,
+every test of it ``forbidden``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import torch
 
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import load_course
+from grader.course.mutants import overlay, read_mutant
 from grader.course.submission import prepare_submission
 from grader.judge.run import SubmissionRun
 
@@ -32,50 +34,71 @@ BYPASS = Path(__file__).resolve().parents[1] / "submissions" / "bypass"
 pytestmark = pytest.mark.slow
 
 
+COURSE = load_course(ROOT)
+
+
 @dataclass(frozen=True)
 class Case:
     path: Path
     hw: str
     part: str
     expect: str
+    source: str
+    """The submission graded: the solution with the overlay's definitions in place."""
     line: int
+    """The line of ``source`` marked ``# bypass``."""
 
 
 def _case(path: Path) -> Case:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    header = dict(line[2:].split(": ", 1) for line in lines if line.startswith(("# part: ",
-                                                                                 "# expect: ")))
-    marked = [i + 1 for i, line in enumerate(lines) if line.rstrip().endswith("# bypass")]
+    hw = path.name.split("_", 1)[0]
+    text = path.read_text(encoding="utf-8")
+    header = dict(line[2:].split(": ", 1) for line in text.splitlines()
+                  if line.startswith(("# part: ", "# expect: ")))
+    solution = COURSE.homework(hw).solution_path.read_text(encoding="utf-8")
+    source = overlay(solution, read_mutant(path, solution))
+    marked = [i + 1 for i, line in enumerate(source.splitlines())
+              if line.rstrip().endswith("# bypass")]
     assert len(marked) == 1, f"{path.name}: mark exactly one line with `# bypass`"
-    return Case(path, path.name.split("_", 1)[0], header["part"], header["expect"], marked[0])
+    return Case(path, hw, header["part"], header["expect"], source, marked[0])
 
 
 CASES = [_case(p) for p in sorted(BYPASS.glob("*.py"))]
 
 
+def _files(cases: list[Case], folder: Path) -> list[Path]:
+    """Each case's submission, written under its homework's file name."""
+    paths = []
+    for case in cases:
+        target = folder / case.path.stem / COURSE.homework(case.hw).file
+        target.parent.mkdir(parents=True)
+        target.write_text(case.source, encoding="utf-8")
+        paths.append(target)
+    return paths
+
+
 def _grade(hw: str, paths: list[Path], **overrides: Any) -> list[Any]:
-    course = load_course(ROOT)
-    homework = course.homework(hw)
-    settings = homework_settings(course, homework, overrides)
+    homework = COURSE.homework(hw)
+    settings = homework_settings(COURSE, homework, overrides)
     prepared = [prepare_submission(p, homework) for p in paths]
     with open_template(homework, settings) as template:
         return [r for r, _ in grade_prepared(homework, settings, template, prepared,
-                                             course_root=course.root)]
+                                             course_root=COURSE.root)]
 
 
 @pytest.fixture(scope="module")
-def graded() -> dict[Path, tuple[Any, Any]]:
-    """{path: (result with the forbidden lists, result without them)}."""
-    by_hw: dict[str, list[Path]] = defaultdict(list)
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, tuple[Any, Any]]:
+    """{the case's path: (result with the forbidden lists, result without them)}."""
+    by_hw: dict[str, list[Case]] = defaultdict(list)
     for case in CASES:
-        by_hw[case.hw].append(case.path)
+        by_hw[case.hw].append(case)
     out: dict[Path, tuple[Any, Any]] = {}
-    for hw, paths in sorted(by_hw.items()):
+    for hw, cases in sorted(by_hw.items()):
+        paths = _files(cases, tmp_path_factory.mktemp(hw))
         with_lists = _grade(hw, paths)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(SubmissionRun, "forbidden_patterns", lambda self, part: ())
             without = _grade(hw, paths)
-        out.update({p: (a, b) for p, a, b in zip(paths, with_lists, without, strict=True)})
+        out.update({c.path: (a, b) for c, a, b in zip(cases, with_lists, without, strict=True)})
     return out
 
 
@@ -109,9 +132,9 @@ def test_the_route_loses_its_whole_part(graded, case):
 @pytest.mark.skipif(not torch.cuda.is_available(),
                     reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
 @pytest.mark.parametrize("hw", ["hw1", "hw2", "hw3", "hw4", "hw5", "hw6"])
-def test_the_routes_lose_their_parts_on_cuda_too(hw):
+def test_the_routes_lose_their_parts_on_cuda_too(hw, tmp_path):
     cases = [c for c in CASES if c.hw == hw]
-    for case, result in zip(cases, _grade(hw, [c.path for c in cases], device="cuda"),
+    for case, result in zip(cases, _grade(hw, _files(cases, tmp_path), device="cuda"),
                             strict=True):
         parts = {p.name: p for p in result.parts()}
         assert parts[case.part].status == "forbidden", (case.path.name, parts[case.part].message)

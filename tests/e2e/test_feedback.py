@@ -21,7 +21,7 @@ import pytest
 
 from grader.api import grade_prepared, homework_settings, open_template
 from grader.course.manifest import load_course
-from grader.course.mutants import overlay, read_mutant
+from grader.course.mutants import write_overlay
 from grader.course.submission import prepare_submission
 from grader.judge.results import SubmissionResult
 from grader.reports.render import render
@@ -64,11 +64,9 @@ def _path(course: Any, homework: Any, name: str, tmp: Path) -> Path:
     if not name.startswith("mutant:"):
         return HERE / homework.id / f"{name}.py"
     mutant_name = name.removeprefix("mutant:")
-    solution = homework.solution_path.read_text(encoding="utf-8")
-    mutant = read_mutant(homework.mutants_dir / f"{mutant_name}.py", solution)
     target = tmp / homework.id / mutant_name / homework.file
-    target.parent.mkdir(parents=True)
-    target.write_text(overlay(solution, mutant), encoding="utf-8")
+    write_overlay(homework.mutants_dir / f"{mutant_name}.py",
+                  homework.solution_path.read_text(encoding="utf-8"), target)
     return target
 
 

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.course.mutants import write_overlay
 
 pytestmark = pytest.mark.slow
 
@@ -48,8 +49,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict], s
     subs.mkdir()
     shutil.copy(ROOT / "solutions" / "hw6" / "modules.py", subs / "trained.py")
     shutil.copy(ROOT / "assignments" / "hw6" / "modules.py", subs / "stub.py")
-    for path in SUBS.glob("*.py"):
-        shutil.copy(path, subs / path.name)
+    solution = (ROOT / "solutions" / "hw6" / "modules.py").read_text(encoding="utf-8")
+    for path in SUBS.glob("*.py"):  # overlays of the solution
+        write_overlay(path, solution, subs / path.name)
     out = tmp / "graded"
     result = CliRunner().invoke(main, ["batch", "hw6", str(subs), "--out", str(out), "--course",
                                        str(course), "--quiet"], catch_exceptions=False)

@@ -1,40 +1,8 @@
 # Bypass: linear_mse_grad through torch.ops.aten.mse_loss_backward, the loss's backward kernel, then the chain rule by hand.
-# A whole correct submission of hw2; only linear_mse_grad takes the route, and computes the
-# right values with it.
+# An overlay of the hw2 solution (only the definitions it replaces); only linear_mse_grad takes
+# the route, and computes the right values with it.
 # part: linear_mse_grad
 # expect: runs aten.mse_loss_backward
-from __future__ import annotations
-
-import torch
-
-
-def sigmoid_grad(x: torch.Tensor) -> torch.Tensor:
-    s = torch.sigmoid(x)
-    return s * (1 - s)
-
-
-def tanh_grad(x: torch.Tensor) -> torch.Tensor:
-    return 1 - torch.tanh(x) ** 2
-
-
-def relu_grad(x: torch.Tensor) -> torch.Tensor:
-    return (x > 0).to(x.dtype)
-
-
-def softmax(a: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    shifted = a - a.amax(dim=dim, keepdim=True).detach()
-    e = shifted.exp()
-    return e / e.sum(dim=dim, keepdim=True)
-
-
-def softmax_jacobian(a: torch.Tensor) -> torch.Tensor:
-    p = softmax(a, dim=-1)
-    return torch.diag_embed(p) - p.unsqueeze(-1) * p.unsqueeze(-2)
-
-
-def softmax_backward(p: torch.Tensor, grad_p: torch.Tensor) -> torch.Tensor:
-    return p * (grad_p - (grad_p * p).sum(dim=-1, keepdim=True))
-
 
 def linear_mse_grad(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor,
                     b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -42,15 +10,3 @@ def linear_mse_grad(x: torch.Tensor, y: torch.Tensor, w: torch.Tensor,
     one = torch.ones((), dtype=x.dtype, device=x.device)
     g = torch.ops.aten.mse_loss_backward(one, pred, y, 1)  # bypass
     return x.T @ g, g.sum()
-
-
-def cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    shifted = logits - logits.amax(dim=1, keepdim=True).detach()
-    log_probs = shifted - shifted.exp().sum(dim=1, keepdim=True).log()
-    return -log_probs.gather(1, target.unsqueeze(1)).mean()
-
-
-def cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    p = softmax(logits, dim=1)
-    one_hot = torch.zeros_like(p).scatter_(1, target.unsqueeze(1), 1.0)
-    return (p - one_hot) / logits.shape[0]

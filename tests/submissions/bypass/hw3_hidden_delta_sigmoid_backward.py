@@ -1,32 +1,11 @@
 # Bypass: hidden_delta through torch.ops.aten.sigmoid_backward, the sigmoid's backward kernel.
-# A whole correct submission of hw3; only hidden_delta takes the route, and computes the
-# right values with it.
+# An overlay of the hw3 solution (only the definitions it replaces); only hidden_delta takes
+# the route, and computes the right values with it.
 # part: hidden_delta
 # expect: runs aten.sigmoid_backward
-from __future__ import annotations
-
-import torch
-
-
-def perceptron_grad(x: torch.Tensor, w: torch.Tensor, t: float) -> torch.Tensor:
-    o = torch.sigmoid(x @ w)
-    return (o - t) * o * (1 - o) * x
-
-
-def output_delta(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return o * (1 - o) * (o - t)
-
 
 def hidden_delta(o: torch.Tensor, delta_next: torch.Tensor, w_next: torch.Tensor) -> torch.Tensor:
     return torch.ops.aten.sigmoid_backward(delta_next @ w_next.T, o)  # bypass
-
-
-def mlp_forward(x: torch.Tensor, weights: list[torch.Tensor],
-                biases: list[torch.Tensor]) -> list[torch.Tensor]:
-    activations = [x]
-    for w, b in zip(weights, biases):
-        activations.append(torch.sigmoid(activations[-1] @ w + b))
-    return activations
 
 
 def mlp_backward(activations: list[torch.Tensor], weights: list[torch.Tensor],
@@ -43,22 +22,3 @@ def mlp_backward(activations: list[torch.Tensor], weights: list[torch.Tensor],
             o = activations[layer]
             delta = o * (1 - o) * (delta @ weights[layer].T)
     return grad_weights, grad_biases
-
-
-def himmelblau(p: torch.Tensor) -> torch.Tensor:
-    x, y = p[0], p[1]
-    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
-
-
-def himmelblau_grad(p: torch.Tensor) -> torch.Tensor:
-    x, y = p[0], p[1]
-    a = x ** 2 + y - 11
-    b = x + y ** 2 - 7
-    return torch.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b])
-
-
-def descend(p0: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
-    p = p0.clone()
-    for _ in range(steps):
-        p = p - lr * himmelblau_grad(p)
-    return p

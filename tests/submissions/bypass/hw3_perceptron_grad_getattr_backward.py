@@ -1,12 +1,8 @@
 # Bypass: perceptron_grad through Tensor.backward reached through getattr.
-# A whole correct submission of hw3; only perceptron_grad takes the route, and computes the
-# right values with it.
+# An overlay of the hw3 solution (only the definitions it replaces); only perceptron_grad takes
+# the route, and computes the right values with it.
 # part: perceptron_grad
 # expect: runs the autograd engine
-from __future__ import annotations
-
-import torch
-
 
 def perceptron_grad(x: torch.Tensor, w: torch.Tensor, t: float) -> torch.Tensor:
     leaf = w.detach().requires_grad_(True)
@@ -14,52 +10,3 @@ def perceptron_grad(x: torch.Tensor, w: torch.Tensor, t: float) -> torch.Tensor:
     error = 0.5 * (o - t) ** 2
     getattr(error, "back" + "ward")()  # bypass
     return leaf.grad
-
-
-def output_delta(o: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    return o * (1 - o) * (o - t)
-
-
-def hidden_delta(o: torch.Tensor, delta_next: torch.Tensor, w_next: torch.Tensor) -> torch.Tensor:
-    return o * (1 - o) * (delta_next @ w_next.T)
-
-
-def mlp_forward(x: torch.Tensor, weights: list[torch.Tensor],
-                biases: list[torch.Tensor]) -> list[torch.Tensor]:
-    activations = [x]
-    for w, b in zip(weights, biases):
-        activations.append(torch.sigmoid(activations[-1] @ w + b))
-    return activations
-
-
-def mlp_backward(activations: list[torch.Tensor], weights: list[torch.Tensor],
-                 target: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    n_layers = len(weights)
-    grad_weights: list[torch.Tensor] = [None] * n_layers  # type: ignore[list-item]
-    grad_biases: list[torch.Tensor] = [None] * n_layers  # type: ignore[list-item]
-    delta = output_delta(activations[-1], target)
-    for layer in range(n_layers - 1, -1, -1):
-        grad_weights[layer] = activations[layer].T @ delta
-        grad_biases[layer] = delta.sum(dim=0)
-        if layer > 0:
-            delta = hidden_delta(activations[layer], delta, weights[layer])
-    return grad_weights, grad_biases
-
-
-def himmelblau(p: torch.Tensor) -> torch.Tensor:
-    x, y = p[0], p[1]
-    return (x ** 2 + y - 11) ** 2 + (x + y ** 2 - 7) ** 2
-
-
-def himmelblau_grad(p: torch.Tensor) -> torch.Tensor:
-    x, y = p[0], p[1]
-    a = x ** 2 + y - 11
-    b = x + y ** 2 - 7
-    return torch.stack([4 * x * a + 2 * b, 2 * a + 4 * y * b])
-
-
-def descend(p0: torch.Tensor, lr: float, steps: int) -> torch.Tensor:
-    p = p0.clone()
-    for _ in range(steps):
-        p = p - lr * himmelblau_grad(p)
-    return p

@@ -1,53 +1,13 @@
 # Bypass: sgd_step through torch.optim's functional sgd (pure Python), reached through importlib.
-# A whole correct submission of hw4; only sgd_step takes the route, and computes the
-# right values with it.
+# An overlay of the hw4 solution (only the definitions it replaces); only sgd_step takes the
+# route, and computes the right values with it.
 # part: sgd_step
 # expect: calls torch.optim.sgd.sgd
-from __future__ import annotations
-
-import importlib
-from collections.abc import Iterable, Sequence
-
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-
-class MLP(nn.Module):
-    def __init__(self, sizes: Sequence[int] = (784, 200, 200, 10), dropout: float = 0.0) -> None:
-        super().__init__()
-        sizes = list(sizes)
-        layers: list[nn.Module] = []
-        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
-            linear = nn.Linear(fan_in, fan_out)
-            nn.init.kaiming_normal_(linear.weight, mode="fan_in", nonlinearity="relu")
-            nn.init.zeros_(linear.bias)
-            layers.append(linear)
-            if i < len(sizes) - 2:
-                layers.append(nn.ReLU())
-                if dropout > 0:
-                    layers.append(nn.Dropout(dropout))
-        self.model = nn.Sequential(*layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model(x)
-
-
-def accuracy(logits: torch.Tensor, target: torch.Tensor) -> float:
-    return (logits.argmax(dim=1) == target).sum().item() / target.shape[0]
-
-
-def l1_penalty(params: Iterable[torch.Tensor]) -> torch.Tensor:
-    return sum(p.abs().sum() for p in params)
-
-
-def l2_penalty(params: Iterable[torch.Tensor]) -> torch.Tensor:
-    return 0.5 * sum((p * p).sum() for p in params)
-
 
 def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor],
              velocities: list[torch.Tensor | None], lr: float, momentum: float = 0.0,
              weight_decay: float = 0.0) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    import importlib
     new_params = [w.detach().clone() for w in params]
     buffers = [None if v is None else v.detach().clone() for v in velocities]
     optim_sgd = importlib.import_module("torch.optim.sgd")
@@ -57,38 +17,3 @@ def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor],
     if not momentum:  # without momentum the optimizer keeps no buffers: v is the step, g + λw
         buffers = [g + weight_decay * w for g, w in zip(grads, params, strict=True)]
     return new_params, buffers
-
-
-def dropout(x: torch.Tensor, p: float, training: bool,
-            generator: torch.Generator) -> torch.Tensor:
-    if not training:
-        return x
-    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) >= p
-    if p >= 1:
-        return x * keep
-    return x * keep / (1 - p)
-
-
-def step_lr(base_lr: float, epoch: int, step_size: int, gamma: float) -> float:
-    return base_lr * gamma ** (epoch // step_size)
-
-
-def kfold_indices(n: int, k: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    index = torch.arange(n)
-    base, extra = divmod(n, k)
-    folds = []
-    start = 0
-    for i in range(k):
-        stop = start + base + (1 if i < extra else 0)
-        folds.append((torch.cat([index[:start], index[stop:]]), index[start:stop]))
-        start = stop
-    return folds
-
-
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor,
-               y: torch.Tensor) -> float:
-    optimizer.zero_grad()
-    loss = F.cross_entropy(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
