@@ -175,76 +175,87 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
     ``on_result(job, result_dict, log, error)``: result_dict is None (and error says why)
     when the job failed ``MAX_ATTEMPTS`` times.
     """
-    pending = list(reversed(jobs))  # pop() from the end: keeps the given order
-    workers = max(1, min(workers, len(jobs)))
-    sel = selectors.DefaultSelector()
-    judges: list[Judge] = []
-    args = {"course": str(course_root), "homework": hw_id, "overrides": overrides}
-    forking = {"zygote": zygote}
+    pool = _Pool(jobs, {"course": str(course_root), "homework": hw_id, "overrides": overrides},
+                 on_result, log_dir, zygote)
+    try:
+        for slot in range(max(1, min(workers, len(jobs)))):
+            pool.start(slot)
+        pool.run(submission_timeout_s)
+    finally:
+        pool.close()
 
-    def start(slot: int) -> Judge:
+
+class _Pool:
+    """The judges of one local run: each is fed a job, read for its result, replaced when it
+    dies or runs past the submission timeout."""
+
+    def __init__(self, jobs: list[Job], args: dict[str, Any],
+                 on_result: Callable[[Job, dict[str, Any] | None, str, str], None],
+                 log_dir: Path, zygote: Zygote | None) -> None:
+        self.pending = list(reversed(jobs))  # pop() from the end: keeps the given order
+        self.args, self.on_result, self.log_dir = args, on_result, log_dir
+        self.zygote = zygote  # None: spawn (no fork server, or it has died)
+        self.sel = selectors.DefaultSelector()
+        self.judges: list[Judge] = []
+
+    def start(self, slot: int) -> None:
         judge: Judge | None = None
-        if forking["zygote"] is not None:
+        if self.zygote is not None:
             try:
-                judge = ForkedJudge(slot, log_dir, args, forking["zygote"])
+                judge = ForkedJudge(slot, self.log_dir, self.args, self.zygote)
             except ExecutorError:
-                forking["zygote"] = None  # spawn from now on
+                self.zygote = None  # spawn from now on
         if judge is None:
-            judge = SpawnedJudge(slot, log_dir, args)
+            judge = SpawnedJudge(slot, self.log_dir, self.args)
         os.set_blocking(judge.out.fileno(), False)
-        sel.register(judge.out, selectors.EVENT_READ, judge)
-        judges.append(judge)
-        feed(judge)
-        return judge
+        self.sel.register(judge.out, selectors.EVENT_READ, judge)
+        self.judges.append(judge)
+        self.feed(judge)
 
-    def feed(judge: Judge) -> None:
-        if pending:
+    def feed(self, judge: Judge) -> None:
+        if self.pending:
             try:
-                judge.send(pending.pop())
+                judge.send(self.pending.pop())
             except OSError:
                 pass  # the process is gone; noticed as EOF
         else:
             judge.job = None
             judge.stop()
 
-    def drop(judge: Judge) -> None:
-        sel.unregister(judge.out)
-        judges.remove(judge)
+    def drop(self, judge: Judge) -> None:
+        self.sel.unregister(judge.out)
+        self.judges.remove(judge)
         judge.kill()
 
-    def retire(judge: Judge, why: str) -> None:
-        drop(judge)
+    def retire(self, judge: Judge, why: str) -> None:
+        self.drop(judge)
         job = judge.job
         if job is not None:
             job.attempts += 1
             if job.attempts >= MAX_ATTEMPTS:
-                on_result(job, None, "", f"the judge process {why} while grading this "
-                          f"submission, {job.attempts} times; not graded")
+                self.on_result(job, None, "", f"the judge process {why} while grading this "
+                               f"submission, {job.attempts} times; not graded")
             else:
-                pending.append(job)
-        if pending:
-            start(judge.slot)
+                self.pending.append(job)
+        if self.pending:
+            self.start(judge.slot)
 
-    def ended(judge: Judge) -> None:
+    def ended(self, judge: Judge) -> None:
         code = judge.exit_code()
         if code == 2:  # a GraderError in the judge that it could not tell over its pipe
-            fatal(judge, judge.last_line().removeprefix("grade batch worker: "))
-        if judge.job is None and not pending:
-            drop(judge)
+            _fatal(judge, judge.last_line().removeprefix("grade batch worker: "))
+        if judge.job is None and not self.pending:
+            self.drop(judge)
         else:
-            retire(judge, "died" + (f" (exit {code})" if code is not None else ""))
+            self.retire(judge, "died" + (f" (exit {code})" if code is not None else ""))
 
-    def fatal(judge: Judge, message: str) -> None:
-        raise ConfigError(f"{message or 'a judge process exited with code 2'} (the judge's "
-                          f"log: {judge.log_path})")
-
-    def read(judge: Judge) -> None:
+    def read(self, judge: Judge) -> None:
         chunk = judge.out.read()
         if chunk is None:
             return
         if not chunk:
-            if judge in judges:
-                ended(judge)
+            if judge in self.judges:
+                self.ended(judge)
             return
         judge.buffer += chunk
         while "\n" in judge.buffer:
@@ -256,27 +267,31 @@ def run_local(jobs: list[Job], *, course_root: Path, hw_id: str, overrides: dict
             if msg.get("ready"):
                 judge.ready = True
             if "fatal" in msg:  # a GraderError in the judge: the suite or its settings
-                fatal(judge, str(msg["fatal"]))
+                _fatal(judge, str(msg["fatal"]))
             if "result" in msg and judge.job is not None:
                 job = judge.job
                 judge.job = None
-                feed(judge)  # the next job first: the judge works while the result is written
-                on_result(job, msg["result"], msg.get("log", ""), "")
+                self.feed(judge)  # the next job first: the judge works while it is written
+                self.on_result(job, msg["result"], msg.get("log", ""), "")
 
-    for slot in range(workers):
-        start(slot)
-    try:
-        while judges:
-            for key, _ in sel.select(timeout=1.0):
-                read(key.data)
+    def run(self, submission_timeout_s: float) -> None:
+        while self.judges:
+            for key, _ in self.sel.select(timeout=1.0):
+                self.read(key.data)
             now = time.monotonic()
-            for judge in list(judges):
+            for judge in list(self.judges):
                 if judge.job is not None and now - judge.started > submission_timeout_s:
-                    retire(judge, f"ran past {submission_timeout_s:g} s")
-    finally:
-        for judge in judges:
+                    self.retire(judge, f"ran past {submission_timeout_s:g} s")
+
+    def close(self) -> None:
+        for judge in self.judges:
             judge.kill()
-        sel.close()
+        self.sel.close()
+
+
+def _fatal(judge: Judge, message: str) -> None:
+    raise ConfigError(f"{message or 'a judge process exited with code 2'} (the judge's "
+                      f"log: {judge.log_path})")
 
 
 if __name__ == "__main__":
