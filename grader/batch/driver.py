@@ -39,10 +39,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from grader.batch.judges import start_zygote
 from grader.batch.pool import Job, error_result, prepared_to_dict, run_local
+from grader.batch.progress import Progress
 from grader.course.lms import Entry, discover, safe_id
 from grader.errors import SubmissionError, UsageError
 from grader.reports.files import RESULTS, load_results, write_atomic
@@ -114,55 +115,6 @@ class ResultWriter:
         for future in self.futures:
             future.result()
         self.futures.clear()
-
-
-# --------------------------------------------------------------------------------------------
-# progress
-# --------------------------------------------------------------------------------------------
-class Progress:
-    """The progress of a batch on stderr, drawn by tqdm: on a terminal a bar with the counts
-    by status, the rate and the ETA; otherwise the same as plain lines, one per 10 %."""
-
-    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool = True) -> None:
-        self.total = total
-        self.stream = stream or sys.stderr
-        self.enabled = enabled and total > 0
-        self.done = 0
-        self.counts: dict[str, int] = {}
-        self.started = time.monotonic()
-        self.last_step = -1
-        self.bar: Any = None
-        if self.enabled and self.stream.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, file=self.stream, unit="sub", dynamic_ncols=True)
-
-    def update(self, status: str) -> None:
-        self.done += 1
-        self.counts[status] = self.counts.get(status, 0) + 1
-        if not self.enabled:
-            return
-        if self.bar is not None:
-            self.bar.set_postfix_str(self.postfix(), refresh=False)
-            self.bar.update(1)
-            if self.done >= self.total:
-                self.bar.close()
-            return
-        step = self.done * 10 // self.total
-        if step != self.last_step or self.done == self.total:
-            self.last_step = step
-            self.stream.write(self.line() + "\n")
-            self.stream.flush()
-
-    def postfix(self) -> str:
-        return ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-
-    def line(self) -> str:
-        """The bar as one plain line (tqdm's format, ASCII)."""
-        from tqdm import tqdm
-
-        return str(tqdm.format_meter(self.done, self.total, time.monotonic() - self.started,
-                                     ncols=100, ascii=True, unit="sub", postfix=self.postfix()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -306,21 +258,10 @@ def _grade(loaded: Any, homework: Any, settings: Any, overrides: dict[str, Any],
     from grader.reports.similarity import batch_similarity
 
     hw_id = homework.id
-    try:
-        (out / RESULTS).mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"--out {out}: cannot make {out / RESULTS} ({err.strerror})") from None
-    for stale in (out / RESULTS).glob(".*.tmp-*"):
-        stale.unlink(missing_ok=True)
-    entries, layout = discover(Path(submissions), out)
-    everyone = entries  # similarity compares the whole class, even when --student picks some
-    wanted = {safe_id(s) for s in students}
-    if wanted:
-        unknown = wanted - {e.student for e in entries}
-        if unknown:
-            raise UsageError(f"no submission for student(s) {', '.join(sorted(unknown))} in "
-                             f"{submissions}")
-        entries = [e for e in entries if e.student in wanted]
+    _prepare_out(out)
+    everyone, layout = discover(Path(submissions), out)
+    # similarity compares the whole class, even when --student picks some
+    entries = _chosen(everyone, students, submissions)
     suite = homework.suite_version(settings)  # the settings too: a seed_salt changes grades
     summary = BatchSummary(out=out, total=len(entries), layout=layout)
     todo = _plan(entries, homework, out, suite, rerun, fmt, summary)
@@ -363,15 +304,43 @@ def _grade(loaded: Any, homework: Any, settings: Any, overrides: dict[str, Any],
         writer.close()
         similarity.result()
     summary.elapsed_s = time.monotonic() - started
-    results = render_outputs(out)
+    _summarise(summary, render_outputs(out), entries, homework.max_score)
+    return summary
+
+
+def _prepare_out(out: Path) -> None:
+    """Make ``out/results``, without the temporary files an interrupted run left there."""
+    try:
+        (out / RESULTS).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot make {out / RESULTS} ({err.strerror})") from None
+    for stale in (out / RESULTS).glob(".*.tmp-*"):
+        stale.unlink(missing_ok=True)
+
+
+def _chosen(entries: list[Entry], students: Iterable[str],
+            submissions: str | Path) -> list[Entry]:
+    """The entries ``--student`` picks (all of them without it); unknown students refused."""
+    wanted = {safe_id(s) for s in students}
+    if not wanted:
+        return entries
+    unknown = wanted - {e.student for e in entries}
+    if unknown:
+        raise UsageError(f"no submission for student(s) {', '.join(sorted(unknown))} in "
+                         f"{submissions}")
+    return [e for e in entries if e.student in wanted]
+
+
+def _summarise(summary: BatchSummary, results: dict[str, Any], entries: list[Entry],
+               max_score: float) -> None:
+    """The statuses, mean score and full marks of the chosen students' results."""
     mine = [results[e.student] for e in entries if e.student in results]
     for r in mine:
         summary.statuses[r.status] = summary.statuses.get(r.status, 0) + 1
     if mine:
         summary.mean_score = sum(r.score for r in mine) / len(mine)
-        summary.max_score = homework.max_score
+        summary.max_score = max_score
         summary.full_marks = sum(r.full_marks for r in mine)
-    return summary
 
 
 def _run(readable: list[Job], loaded: Any, hw_id: str, overrides: dict[str, Any],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from grader.batch.driver import Progress
+from grader.batch.progress import Progress
 from grader.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
