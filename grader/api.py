@@ -69,7 +69,7 @@ def open_template(homework: Homework | None = None,
     from grader.launch.isolation import open_launcher
 
     template = open_launcher(settings or Settings(),
-                             preload=homework.preload if homework else ())
+                             preload=homework.executor_preload if homework else ())
     try:
         yield template
     finally:

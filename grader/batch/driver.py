@@ -239,7 +239,7 @@ def grade_batch(hw_id: str, submissions: str | Path, out: str | Path, *,
         check_device(settings)
     out = Path(out)
     # torch imports in the zygote while the submissions are read and planned
-    zygote = start_zygote(settings, homework.preload) if executor == "local" else None
+    zygote = start_zygote(settings, homework.executor_preload) if executor == "local" else None
     try:
         return _grade(loaded, homework, settings, overrides, submissions, out, zygote=zygote,
                       jobs=jobs, executor=executor, scheduler=scheduler, rerun=rerun, fmt=fmt,

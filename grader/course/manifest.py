@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader.errors import ConfigError, UsageError
-from grader.wire.rules import check_pattern
+from grader.wire.rules import check_pattern, warm_argument
 
 if TYPE_CHECKING:
     from grader.config import Settings
@@ -80,6 +80,13 @@ class Homework:
     @property
     def module_name(self) -> str:
         return Path(self.file).stem
+
+    @property
+    def executor_preload(self) -> tuple[str, ...]:
+        """What an executor's interpreter prepares before it forks or answers: the modules of
+        ``preload`` and the parts' forbidden lists (public, like this manifest), so that no
+        executor pays for a list's first window."""
+        return (*self.preload, *warm_argument(p.forbidden for p in self.parts))
 
     @property
     def max_score(self) -> float:

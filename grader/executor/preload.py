@@ -11,6 +11,8 @@ import os
 import platform
 import sys
 
+from grader.wire.rules import split_warm
+
 __all__ = ["LAZY_STATE_MODULES", "PRELOAD", "preload", "python_unreadable", "versions"]
 
 # What submissions may import, imported up front: once an executor drops to the sandbox uid
@@ -47,8 +49,11 @@ def python_unreadable() -> bool:
 
 
 def preload(extra: tuple[str, ...] = ()) -> None:
-    """Import torch and what submissions use, pin the state, warm the first-call paths."""
-    for name in (*PRELOAD, *extra):
+    """Import torch and what submissions use, pin the state, warm the first-call paths.
+    ``extra``: the homework's modules, and its forbidden lists (``grader.wire.rules.
+    warm_argument``) for the recorder's warm-up."""
+    modules, lists = split_warm(extra)
+    for name in (*PRELOAD, *modules):
         try:
             importlib.import_module(name)
         except ImportError:
@@ -71,7 +76,7 @@ def preload(extra: tuple[str, ...] = ()) -> None:
     (x.float() @ torch.randn(5, 5)).sum()
     from grader.executor.recorder import warm_up
 
-    warm_up(common_operators)
+    warm_up(common_operators, lists)
 
 
 def common_operators() -> None:

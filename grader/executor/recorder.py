@@ -401,13 +401,14 @@ DERIVATIVE_LIST = ("torch.autograd.*", "torch.Tensor.backward", "torch.func.*",
 """The list of a part that asks for a derivative, as docs/authoring.md gives it (warmed up)."""
 
 
-def warm_up(run: Callable[[], object]) -> None:
-    """Run ``run`` in a window of the derivative list and of a list that matches every
-    operator, before the template forks: each executor then inherits what their first windows
-    cost (the modes' first use, torch's registration of each operator for Python dispatch at
-    its first visit, the derivative list's decisions about those operators). ``run`` must stay
-    forward only (a backward pass would start autograd's device threads, see preload)."""
+def warm_up(run: Callable[[], object], lists: Sequence[Sequence[str]] = ()) -> None:
+    """Run ``run`` in a window of the derivative list, of a list that matches every operator
+    and of each of the homework's ``lists``, before the template forks: each executor then
+    inherits what their first windows cost (the modes' first use, torch's registration of each
+    operator for Python dispatch at its first visit, each list's plan and its decisions about
+    those operators). ``run`` must stay forward only (a backward pass would start autograd's
+    device threads, see preload)."""
     for patterns in (DERIVATIVE_LIST, ("aten.*", "autograd.*", "torch.nn.functional.softmax",
-                                       "torch.broadcast_shapes")):
+                                       "torch.broadcast_shapes"), *lists):
         with Recording(patterns, filename=__file__).active():
             run()

@@ -125,7 +125,7 @@ def run_suite(homework: Homework, settings: Settings, template: Launcher,
     def relaunch() -> Launcher:
         from grader.launch.isolation import open_launcher
 
-        return open_launcher(settings, preload=homework.preload)
+        return open_launcher(settings, preload=homework.executor_preload)
 
     plugin = GraderPlugin(homework, settings, template, feed, done, lambda: setup()["sandbox"],
                           relaunch)

@@ -23,14 +23,15 @@ from __future__ import annotations
 import fnmatch
 import functools
 import importlib
+import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PSEUDO", "RECORDER_OFF", "Rules", "check_pattern", "describe_hit", "glob",
-           "kind_of", "match", "resolve", "split_rules"]
+__all__ = ["PSEUDO", "RECORDER_OFF", "WARM_LISTS", "Rules", "check_pattern", "describe_hit",
+           "glob", "kind_of", "match", "resolve", "split_rules", "split_warm", "warm_argument"]
 
 PSEUDO = {
     "autograd.backward": "runs the autograd engine (a backward pass)",
@@ -42,6 +43,10 @@ PSEUDO = {
 RECORDER_OFF = "recorder.off"
 """Not a pattern: the hit recorded when the student's code switches the recorder off, which
 costs the part in every part that forbids anything."""
+
+WARM_LISTS = "--warm-forbidden="
+"""The argument that gives an executor's interpreter (template, zygote, portable executor) the
+homework's forbidden lists, which it warms up before its first fork or request."""
 
 _NAME = re.compile(r"[A-Za-z_*?\[\]][A-Za-z0-9_*?\[\]!]*(\.[A-Za-z0-9_*?\[\]!]+)*")
 
@@ -186,3 +191,29 @@ def describe_hit(part: str, hit: Mapping[str, Any]) -> str:
     if call and call != rule:
         return f"{part}: {where} calls {call}, which {what}, forbidden in this part"
     return f"{part}: {where} {what}, forbidden in this part"
+
+
+def warm_argument(lists: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    """The argument (none for no list) that asks an executor's interpreter to warm up these
+    forbidden lists: each distinct list once, as the recorder keys it (sorted, no repeats)."""
+    distinct = sorted({tuple(sorted(set(patterns))) for patterns in lists if patterns})
+    return (WARM_LISTS + json.dumps(distinct),) if distinct else ()
+
+
+def split_warm(args: Iterable[str]) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """An executor interpreter's arguments split into the modules to import and the forbidden
+    lists to warm up (``warm_argument``'s); anything else in the argument is a ValueError."""
+    modules: list[str] = []
+    lists: list[tuple[str, ...]] = []
+    for arg in args:
+        if not arg.startswith(WARM_LISTS):
+            modules.append(arg)
+            continue
+        value = json.loads(arg[len(WARM_LISTS):])
+        if not isinstance(value, list) or not all(
+                isinstance(patterns, list) and all(isinstance(p, str) for p in patterns)
+                for patterns in value):
+            raise ValueError(f"{WARM_LISTS} takes a JSON list of lists of patterns, "
+                             f"got {arg[len(WARM_LISTS):][:80]!r}")
+        lists.extend(tuple(patterns) for patterns in value)
+    return tuple(modules), tuple(lists)

@@ -313,8 +313,11 @@ def test_a_mode_left_on_the_stack_is_recorded_and_the_next_windows_still_record(
 _AS_THE_TEMPLATE = """
 import json, sys, torch
 from grader.executor.preload import preload
-preload()
+from grader.wire.rules import warm_argument
+SOFTMAX = ["torch.nn.functional.softmax", "aten.*softmax*"]
+preload(warm_argument([SOFTMAX]))
 from grader.executor import recorder
+homework_list = recorder._PLANS.get(tuple(sorted(SOFTMAX)))
 leaf = torch.zeros((), requires_grad=True)
 ids = []
 out = leaf.clone()
@@ -332,7 +335,9 @@ rec = recorder.Recording(["aten.*softmax*"], "<string>")
 with rec.active():
     hide(torch.randn(2, 3))
 print(json.dumps({"graph_task": ids[0], "decided": decided,
-                  "hits": [h["rule"] for h in rec.used]}))
+                  "hits": [h["rule"] for h in rec.used],
+                  "homework_list": [len(homework_list.ops), len(homework_list.calls)]
+                  if homework_list else None}))
 """
 
 
@@ -354,6 +359,13 @@ def test_the_template_warm_up_is_forward_only_and_decides_the_common_operators(a
     # must be the process's first.
     assert as_the_template["graph_task"] == 0
     assert as_the_template["decided"] >= 40  # the derivative list's decisions, inherited
+
+
+def test_the_template_warms_up_the_homeworks_own_lists_too(as_the_template):
+    # The lists come from the manifest (grader.wire.rules.warm_argument): an executor forked
+    # after the warm-up finds each list's plan made and its common decisions taken.
+    ops, calls = as_the_template["homework_list"]
+    assert ops >= 40 and calls >= 40
 
 
 def test_a_dispatch_rule_registered_for_the_recorders_mode_hides_nothing(as_the_template):

@@ -135,3 +135,26 @@ def test_resolve_finds_real_names_and_nothing_else(monkeypatch):
     monkeypatch.setitem(sys.modules, "grader_fake_mod", fake)
     assert wire_rules.resolve("grader_fake_mod.inner.f") is len
     assert wire_rules.resolve("grader_fake_mod.inner.g") is None
+
+
+def test_the_warm_argument_carries_each_distinct_list_once_and_round_trips():
+    first = ["torch.softmax", "aten.*softmax*", "torch.softmax"]
+    args = ("torch._dynamo", *wire_rules.warm_argument([first, [], sorted(set(first))]))
+    assert len(args) == 2 and args[1].startswith(wire_rules.WARM_LISTS)
+    modules, lists = wire_rules.split_warm(args)
+    assert modules == ("torch._dynamo",)
+    assert lists == (("aten.*softmax*", "torch.softmax"),)
+    assert wire_rules.warm_argument([[], ()]) == ()
+
+
+@pytest.mark.parametrize("value", ['{"a": 1}', '[["ok"], [1]]', '["flat"]'])
+def test_a_malformed_warm_argument_is_refused_with_what_was_expected(value):
+    with pytest.raises(ValueError, match="JSON list of lists of patterns"):
+        wire_rules.split_warm([wire_rules.WARM_LISTS + value])
+
+
+def test_each_homework_asks_its_executors_to_warm_its_own_lists():
+    for homework in load_course(Path(__file__).resolve().parents[2]).homeworks.values():
+        _, lists = wire_rules.split_warm(homework.executor_preload)
+        wanted = {tuple(sorted(set(p.forbidden))) for p in homework.parts if p.forbidden}
+        assert set(lists) == wanted and len(lists) == len(wanted), homework.id
