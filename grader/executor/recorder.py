@@ -17,7 +17,7 @@ the judge's own gradient request runs after the window closes.
   for the parts that name them, and ``__init__`` hooks see forbidden classes constructed.
 
 The modes run only for a list they can see something of (each watches the other), and a
-list's decisions are made once per executor (``_Plan``): the modes cost microseconds per
+list's decisions are made once per executor (``grader.executor.plans``): the modes cost microseconds per
 operator, the most of what the recorder costs.
 
 A hit is ``{"rule", "call", "line"}``: what was reached, the Python call that reached it and
@@ -38,129 +38,21 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
 from grader.executor import pynames
-from grader.executor.pynames import WRAPPERS, known_name, public_name, targets
-from grader.wire import rules
-from grader.wire.rules import PSEUDO, RECORDER_OFF, Rules
+from grader.executor.plans import IDLE, OVERLOAD, UNSEEN, plan, transform_name
+from grader.executor.pynames import WRAPPERS, known_name, public_name
+from grader.wire.rules import RECORDER_OFF, Rules
 
 __all__ = ["DERIVATIVE_LIST", "Recording", "operators_reached", "warm_up"]
 
-_OP_TYPES = (torch._ops.OpOverload, torch._ops.OpOverloadPacket)
 _graph_task_id = torch._C._current_graph_task_id
 _functorch_active = torch._C._are_functorch_transforms_active
 _key_excluded = torch._C._dispatch_tls_is_dispatch_key_excluded
 _PYTHON_KEY = torch._C.DispatchKey.Python
 _tf_all_disabled = torch._C._is_torch_function_all_disabled
-_FORWARD_AD_OP = "aten._has_same_storage_numel"
-_DUAL_FUNCS = (torch._make_dual, torch._unpack_dual)
 # Frames of the recorder and of torch's mode plumbing are never the "call" a student made;
 # those of torch's decorators are skipped to reach the function they wrap.
 _PLUMBING = (__file__, torch.overrides.__file__, torch._ops.__file__,
              sys.modules[TorchDispatchMode.__module__].__file__)
-
-
-_OP_NAMES: dict[int, tuple[Any, tuple[str, str]]] = {}
-_OVERLOAD = torch._ops.OpOverload
-_UNSEEN = "<not yet seen>"  # compared by identity: no rule is this very string
-
-
-def _op_names(func: Any) -> tuple[str, str]:
-    """``("aten.NAME", "aten.NAME.OVERLOAD")`` of an operator (twice the name for a packet),
-    cached by id with the operator kept alive (those the warm-up meets, before the fork)."""
-    entry = _OP_NAMES.get(id(func))
-    if entry is not None:
-        return entry[1]
-    if isinstance(func, torch._ops.OpOverloadPacket):
-        packet = func._qualified_op_name.replace("::", ".")
-        names = (packet, packet)
-    else:
-        packet = func._schema.name.replace("::", ".")
-        names = (packet, f"{packet}.{func._overloadname}")
-    _OP_NAMES[id(func)] = (func, names)
-    return names
-
-
-def _transform_name() -> str:
-    interpreter = torch._C._functorch.peek_interpreter_stack()
-    key = interpreter.key().name.lower() if interpreter is not None else "transform"
-    return f"torch.func.{key}"
-
-
-class _Plan:
-    """What one forbidden list needs at run time, resolved once per list (in the template for
-    the lists the warm-up knows, so each executor inherits them): its rules split by kind,
-    its Python targets, each torch function and operator decided at its first sight (matching
-    names against patterns costs microseconds). A request's own state lives in its
-    ``Recording``."""
-
-    def __init__(self, patterns: tuple[str, ...]) -> None:
-        self.rules = rules.split_rules(patterns)
-        pseudo = self.rules.pseudo
-        self.targets = targets(self.rules.python, pseudo == frozenset(PSEUDO)) \
-            if self.rules.python else None
-        self.functorch = "autograd.functorch" in pseudo
-        self.forward_ad = "autograd.forward_ad" in pseudo
-        self.engine = "autograd.backward" in pseudo
-        self.watch_python = self.targets is not None and self.targets.watches_python
-        # The modes only where they can see something of the list: an operator or pseudo-
-        # operator, or a Python name that is a torch function (each mode watches the other).
-        self.modes = bool(self.rules.aten or pseudo) or \
-            (self.targets is not None and self.targets.seen_by_torch_function)
-        # id(torch function or operator) -> its (rule, call) hits, or the rule it hits; the
-        # objects are kept alive in ``seen``, so no other object gets one of these ids
-        self.calls: dict[int, tuple[tuple[str, str], ...]] = {}
-        self.ops: dict[int, str | None] = {}
-        self.seen: list[Any] = []
-
-    def call_hits(self, func: Any) -> tuple[tuple[str, str], ...]:
-        """The (rule, call) hits of a torch function the student's line calls, decided once
-        per function and list where the function lives on."""
-        owner = pynames.cache_owner(func)
-        known = self.calls.get(id(owner)) if owner is not None else None
-        if known is not None:
-            return known
-        hits: list[tuple[str, str]] = []
-        name = self.targets.match(func) if self.targets is not None else None
-        if name:
-            hits.append((name, name))
-        if self.rules.aten and isinstance(func, _OP_TYPES):
-            rule = self.op_rule(func)
-            if rule:
-                hits.append((rule, public_name(func)))
-        if self.forward_ad and (func is _DUAL_FUNCS[0] or func is _DUAL_FUNCS[1]):
-            hits.append(("autograd.forward_ad", public_name(func)))
-        decided = tuple(hits)  # () when none: the one empty tuple, shared
-        if owner is not None:
-            self.calls[id(owner)] = decided
-            self.seen.append(owner)
-        return decided
-
-    def op_rule(self, func: Any) -> str | None:
-        """The rule an operator hits (None: none), decided once per operator and list."""
-        rule = self.ops.get(id(func), _UNSEEN)
-        if rule is _UNSEEN:
-            names = _op_names(func)
-            rule = names[0] if rules.match(names, self.rules.aten) else None
-            if names[0] == _FORWARD_AD_OP and self.forward_ad:
-                rule = "autograd.forward_ad"
-            self.ops[id(func)] = rule
-            self.seen.append(func)  # kept alive: no other operator gets its id
-        return rule
-
-
-_PLANS: dict[tuple[str, ...], _Plan] = {}
-_IDLE = _Plan(())  # what modes outside a window are bound to
-
-
-def _plan(patterns: tuple[str, ...]) -> _Plan:
-    """The plan of a list, shared by every order and repetition of the same patterns."""
-    plan = _PLANS.get(patterns)
-    if plan is None:
-        key = tuple(sorted(set(patterns)))
-        plan = _PLANS.get(key) or _Plan(key)
-        if len(_PLANS) > 256:  # lists come from the manifest: a handful per homework
-            _PLANS.clear()
-        _PLANS[key] = _PLANS[patterns] = plan
-    return plan
 
 
 class Recording:
@@ -168,7 +60,7 @@ class Recording:
     request; ``active()`` opens each window: construction, each forward, a call)."""
 
     def __init__(self, patterns: Sequence[str], filename: str) -> None:
-        self.plan = _plan(tuple(patterns))
+        self.plan = plan(tuple(patterns))
         self.rules: Rules = self.plan.rules
         self.filename = filename
         self.used: list[dict[str, Any]] = []
@@ -311,7 +203,7 @@ class _CallMode(TorchFunctionMode):
 
     def bind(self, rec: Recording | None) -> None:
         """Record for ``rec`` (its window opens), or for nobody (it closed)."""
-        plan = rec.plan if rec is not None else _IDLE
+        plan = rec.plan if rec is not None else IDLE
         self.rec: Any = rec
         self.plan, self.calls, self.functorch = plan, plan.calls, plan.functorch
 
@@ -323,7 +215,7 @@ class _CallMode(TorchFunctionMode):
             for rule, call in hits:
                 self.rec.hit(rule, call)
         if self.functorch and _functorch_active():
-            self.rec.hit("autograd.functorch", _transform_name())
+            self.rec.hit("autograd.functorch", transform_name())
         if _key_excluded(_PYTHON_KEY):
             self.rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
         return func(*args, **kwargs) if kwargs else func(*args)
@@ -338,9 +230,27 @@ class _OpMode(TorchDispatchMode):
 
     def bind(self, rec: Recording | None) -> None:
         """Record for ``rec`` (its window opens), or for nobody (it closed)."""
-        plan = rec.plan if rec is not None else _IDLE
+        plan = rec.plan if rec is not None else IDLE
         self.rec: Any = rec
         self.plan, self.ops, self.engine = plan, plan.ops, plan.engine
+
+    def __enter__(self) -> _OpMode:
+        """``TorchDispatchMode.__enter__`` without its Python layers (most of a window's cost
+        in a freshly forked executor): the same flags, the same push."""
+        flags = _DISPATCH_FLAGS.__dict__
+        self.saved_flags = tuple(flags[name] for name in _FLAG_NAMES)
+        for name in _FLAG_NAMES:
+            flags[name] = True  # the recorder is neither an infra mode nor ignores compiling
+        _set_compile_flag(True)  # torch.compile runs nothing compiled inside the window
+        _push_dispatch(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        flags = _DISPATCH_FLAGS.__dict__
+        for name, value in zip(_FLAG_NAMES, self.saved_flags, strict=True):
+            flags[name] = value
+        _set_compile_flag(self.saved_flags[-1])
+        _pop_dispatch(None)
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -349,8 +259,8 @@ class _OpMode(TorchDispatchMode):
         return False
 
     def __torch_dispatch__(self, func: Any, types_: Any, args: Any = (), kwargs: Any = None) -> Any:
-        rule = self.ops.get(id(func), _UNSEEN)
-        if rule is _UNSEEN:
+        rule = self.ops.get(id(func), UNSEEN)
+        if rule is UNSEEN:
             rule = self.plan.op_rule(func)
         if rule is not None:
             self.rec.op_hit(rule)
@@ -359,7 +269,7 @@ class _OpMode(TorchDispatchMode):
         if _tf_all_disabled():
             self.rec.hit(RECORDER_OFF, "torch._C.DisableTorchFunction")
         # An OpOverload runs through its C++ handle, one Python call less.
-        run = func._op if type(func) is _OVERLOAD else func
+        run = func._op if type(func) is OVERLOAD else func
         return run(*args, **kwargs) if kwargs else run(*args)
 
 
@@ -375,6 +285,15 @@ def _dispatch_rule(op: Any, torch_dispatch_class: type,
 
 
 _simple_registry.find_torch_dispatch_rule = _dispatch_rule
+
+_DISPATCH_FLAGS = sys.modules[TorchDispatchMode.__module__]
+_FLAG_NAMES = ("_is_in_torch_dispatch_mode", "_is_in_non_infra_torch_dispatch_mode",
+               "_is_in_any_mode_without_ignore_compile_internals")
+_set_compile_flag = _DISPATCH_FLAGS.set_is_in_mode_without_ignore_compile_internals
+_push_dispatch, _pop_dispatch = torch._C._push_on_torch_dispatch_stack, \
+    torch._C._pop_torch_dispatch_stack
+if not all(name in _DISPATCH_FLAGS.__dict__ for name in _FLAG_NAMES):  # another torch: its own
+    del _OpMode.__enter__, _OpMode.__exit__
 
 _CALL_HANDLER = _CallMode.__torch_function__.__code__  # its frames hold the running call
 

@@ -308,6 +308,24 @@ def test_a_mode_left_on_the_stack_is_recorded_and_the_next_windows_still_record(
             torch._C._pop_torch_function_stack()
 
 
+@pytest.mark.parametrize("inline", [True, False])
+def test_a_compiled_function_runs_its_operators_where_the_recorder_sees_them(inline):
+    # torch.compile must not turn a forbidden kernel into code the recorder does not see,
+    # whichever way dynamo looks for modes (the stack, or with ``inline`` off the flags the
+    # recorder's mode sets as torch's own modes do); the flags are put back after the window.
+    dynamo = pytest.importorskip("torch._dynamo")
+    if not hasattr(dynamo.config, "inline_torch_dispatch_torch_compile"):
+        pytest.skip("this torch has no inline_torch_dispatch_torch_compile setting")
+    a = x64(3, 4)
+    with dynamo.config.patch(inline_torch_dispatch_torch_compile=inline):
+        compiled = torch.compile(lambda t: F.softmin(-t, -1), backend="eager")
+        hits, value = record(SOFTMAX, lambda: compiled(a))
+    assert [h["rule"] for h in hits] == ["aten._softmax"]
+    assert torch.allclose(value, torch.softmax(a, -1))
+    from torch.utils._python_dispatch import is_in_any_mode_without_ignore_compile_internals
+    assert not is_in_any_mode_without_ignore_compile_internals()  # put back as it was
+
+
 # The template's own order, in a fresh interpreter: preload (which imports the recorder before
 # any torch mode runs, and warms it up), then what an executor does.
 _AS_THE_TEMPLATE = """
@@ -316,14 +334,14 @@ from grader.executor.preload import preload
 from grader.wire.rules import warm_argument
 SOFTMAX = ["torch.nn.functional.softmax", "aten.*softmax*"]
 preload(warm_argument([SOFTMAX]))
-from grader.executor import recorder
-homework_list = recorder._PLANS.get(tuple(sorted(SOFTMAX)))
+from grader.executor import recorder, plans
+homework_list = plans._PLANS.get(tuple(sorted(SOFTMAX)))
 leaf = torch.zeros((), requires_grad=True)
 ids = []
 out = leaf.clone()
 out.register_hook(lambda g: ids.append(torch._C._current_graph_task_id()))
 torch.autograd.grad(out, leaf)
-plan = getattr(recorder, "_plan", None)
+plan = plans.plan
 decided = len(plan(recorder.DERIVATIVE_LIST).ops) if plan else -1
 def hide(x):
     def rule(mode, func, types, args, kwargs):
