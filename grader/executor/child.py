@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from grader.executor import escapes
 from grader.executor.failures import error_record, set_workdir
 from grader.executor.ops import OPS, RequestContext
 from grader.executor.state import reset_state
@@ -113,6 +114,7 @@ def serve(sock: frames.Stream, config: dict[str, Any]) -> None:
     elif device == "mps":
         torch.zeros(1, device="mps")  # Metal's context, before the student's code runs
     reset_state(seed=0, threads=threads, device=device)
+    escapes.install()  # before the submission's code: it sees the wrapped thread starts
     started = time.perf_counter()
     module, report = load_submission(config["submission"])
     harness = _load_harness(config.get("harness"))

@@ -77,6 +77,9 @@ def preload(extra: tuple[str, ...] = ()) -> None:
     from grader.executor.recorder import warm_up
 
     warm_up(common_operators, lists)
+    from grader.executor.escapes import guard_mode_switches
+
+    guard_mode_switches()
 
 
 def common_operators() -> None:

@@ -26,10 +26,11 @@ the line of the student's file; the judge words the message (``grader.wire.rules
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import torch
@@ -37,7 +38,7 @@ import torch._library.simple_registry as _simple_registry
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode, _get_current_dispatch_mode
 
-from grader.executor import pynames
+from grader.executor import escapes, pynames
 from grader.executor.plans import IDLE, OVERLOAD, UNSEEN, plan, transform_name
 from grader.executor.pynames import WRAPPERS, known_name, public_name
 from grader.wire.rules import RECORDER_OFF, Rules
@@ -70,12 +71,14 @@ class Recording:
         self._window: tuple[tuple[_CallMode, _OpMode] | None, Any] | None = None
 
     # -- hits ---------------------------------------------------------------------------------
-    def hit(self, rule: str, call: str | None) -> None:
-        """Record a forbidden use once per rule, with the student's line that reached it."""
+    def hit(self, rule: str, call: str | None, line: int | None = None) -> None:
+        """Record a forbidden use once per rule, with the student's line that reached it (or
+        ``line``, known to the caller)."""
         if rule in self.used_rules:
             return
         self.used_rules.add(rule)
-        line, callee = self._student_frame()
+        found, callee = self._student_frame()
+        line = found if line is None else line
         if call is None and callee is not None:
             call = known_name(callee.f_code) or \
                 f"{callee.f_globals.get('__name__', '?')}.{callee.f_code.co_qualname}"
@@ -85,10 +88,13 @@ class Recording:
         """The line of the innermost frame in the student's file, and the Python function it
         called (None when that is a builtin, seen only by the recorder). From an autograd
         engine's device thread, the stack is that of the thread that opened the window."""
-        if threading.get_ident() == self._thread:
-            frame: types.FrameType | None = sys._getframe(1)
-        else:
-            frame = sys._current_frames().get(self._thread)
+        found = self._student_frame_in(sys._getframe(1))
+        if found[0] is None and threading.get_ident() != self._thread:
+            found = self._student_frame_in(sys._current_frames().get(self._thread))
+        return found
+
+    def _student_frame_in(self, frame: types.FrameType | None,
+                          ) -> tuple[int | None, types.FrameType | None]:
         chain: list[types.FrameType] = []
         while frame is not None:
             if frame.f_code.co_filename == self.filename:
@@ -107,10 +113,9 @@ class Recording:
         it: found on the stack only on a hit, the torch-function mode keeps no record."""
         if rule in self.used_rules:
             return
-        frame = sys._getframe(1) if threading.get_ident() == self._thread else \
-            sys._current_frames().get(self._thread)
-        while frame is not None and frame.f_code is not _CALL_HANDLER:
-            frame = frame.f_back
+        frame = _handler_frame(sys._getframe(1))
+        if frame is None and threading.get_ident() != self._thread:
+            frame = _handler_frame(sys._current_frames().get(self._thread))
         self.hit(rule, public_name(frame.f_locals["func"]) if frame is not None else None)
 
     # -- the window ---------------------------------------------------------------------------
@@ -129,12 +134,39 @@ class Recording:
             self._inits = pynames.init_hooks(plan.targets.classes, self.hit)
         pynames.hook_inits(self._inits)
         modes = self._enter_modes() if plan.modes else None
-        profile = pynames.profile_on(plan.targets, self.filename, self.hit, self.used_rules) \
+        self._window = (modes, self._profile_on())
+        escapes.open_(self)
+
+    def _profile_on(self) -> Any:
+        plan = self.plan
+        return pynames.profile_on(plan.targets, self.filename, self.hit, self.used_rules) \
             if plan.targets is not None and plan.watch_python else None
-        self._window = (modes, profile)
+
+    @contextlib.contextmanager
+    def follow(self) -> Iterator[None]:
+        """Record on this thread too (one the student's code started inside the window),
+        with modes of its own: torch keeps modes per thread."""
+        if not self.plan.rules:
+            yield
+            return
+        modes = _pair() if self.plan.modes else None
+        if modes is not None:
+            for mode in modes:
+                mode.bind(self)
+            modes[0].__enter__()
+            modes[1].__enter__()
+        profile = self._profile_on()
+        try:
+            yield
+        finally:
+            if profile is not None:
+                pynames.profile_off(profile, self.hit)
+            if modes is not None:
+                modes[1].__exit__(None, None, None)
+                modes[0].__exit__(None, None, None)
 
     def _enter_modes(self) -> tuple[_CallMode, _OpMode]:
-        calls, ops = _FREE_MODES.pop() if _FREE_MODES else (_CallMode(), _OpMode())
+        calls, ops = _FREE_MODES.pop() if _FREE_MODES else _pair()
         calls.bind(self)
         ops.bind(self)
         try:
@@ -156,6 +188,7 @@ class Recording:
         self._window = None
         intact = False
         try:
+            escapes.close(self)
             if profile is not None:
                 pynames.profile_off(profile, self.hit)
             intact = modes is None or self._check_stacks(*modes)
@@ -199,6 +232,8 @@ class _CallMode(TorchFunctionMode):
 
     def __init__(self) -> None:
         super().__init__()
+        self.partner: Any = None  # the dispatch mode it watches, and is watched by (``_pair``)
+        self.depth = 0  # its handlers running now (torch takes the mode off meanwhile)
         self.bind(None)
 
     def bind(self, rec: Recording | None) -> None:
@@ -218,7 +253,16 @@ class _CallMode(TorchFunctionMode):
             self.rec.hit("autograd.functorch", transform_name())
         if _key_excluded(_PYTHON_KEY):
             self.rec.hit(RECORDER_OFF, "torch._C._DisableTorchDispatch")
-        return func(*args, **kwargs) if kwargs else func(*args)
+        ops = self.partner
+        if not ops.depth:  # not inside its handler, so it must be on the dispatch stack
+            depth = _dispatch_depth()
+            if not depth or _dispatch_at(depth - 1) is not ops:
+                _check_partner(self.rec, ops, _dispatch_depth, _dispatch_at)
+        self.depth += 1
+        try:
+            return func(*args, **kwargs) if kwargs else func(*args)
+        finally:
+            self.depth -= 1
 
 
 class _OpMode(TorchDispatchMode):
@@ -226,6 +270,8 @@ class _OpMode(TorchDispatchMode):
 
     def __init__(self) -> None:
         super().__init__()
+        self.partner: Any = None  # the function mode of its pair (``_pair``)
+        self.depth = 0  # its handlers running now (torch takes the mode off meanwhile)
         self.bind(None)
 
     def bind(self, rec: Recording | None) -> None:
@@ -246,6 +292,8 @@ class _OpMode(TorchDispatchMode):
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.rec is not None and sys._getframe(1).f_code.co_filename != __file__:
+            self.rec.hit(RECORDER_OFF, "the recorder's own dispatch mode, left by hand")
         flags = _DISPATCH_FLAGS.__dict__
         for name, value in zip(_FLAG_NAMES, self.saved_flags, strict=True):
             flags[name] = value
@@ -264,13 +312,25 @@ class _OpMode(TorchDispatchMode):
             rule = self.plan.op_rule(func)
         if rule is not None:
             self.rec.op_hit(rule)
-        if self.engine and _graph_task_id() != -1:
+        task = _graph_task_id()
+        if self.engine and task != -1:
             self.rec.op_hit("autograd.backward")
         if _tf_all_disabled():
             self.rec.hit(RECORDER_OFF, "torch._C.DisableTorchFunction")
+        calls = self.partner
+        # Outside its handler and outside a backward pass (which runs without function modes),
+        # the function mode must be on its stack.
+        if not calls.depth and task == -1:
+            depth = _function_depth()
+            if not depth or _function_at(depth - 1) is not calls:
+                _check_partner(self.rec, calls, _function_depth, _function_at)
         # An OpOverload runs through its C++ handle, one Python call less.
         run = func._op if type(func) is OVERLOAD else func
-        return run(*args, **kwargs) if kwargs else run(*args)
+        self.depth += 1
+        try:
+            return run(*args, **kwargs) if kwargs else run(*args)
+        finally:
+            self.depth -= 1
 
 
 def _dispatch_rule(op: Any, torch_dispatch_class: type,
@@ -296,6 +356,32 @@ if not all(name in _DISPATCH_FLAGS.__dict__ for name in _FLAG_NAMES):  # another
     del _OpMode.__enter__, _OpMode.__exit__
 
 _CALL_HANDLER = _CallMode.__torch_function__.__code__  # its frames hold the running call
+_dispatch_depth, _dispatch_at = torch._C._len_torch_dispatch_stack, torch._C._get_dispatch_stack_at
+_function_depth, _function_at = torch._C._len_torch_function_stack, torch._C._get_function_stack_at
+
+
+def _pair() -> tuple[_CallMode, _OpMode]:
+    """A function mode and a dispatch mode that watch each other: each, as it runs, checks
+    that the other is still on its stack (code that took one off and put it back ran unseen
+    by it meanwhile)."""
+    calls, ops = _CallMode(), _OpMode()
+    calls.partner, ops.partner = ops, calls
+    return calls, ops
+
+
+def _check_partner(rec: Recording, partner: Any, depth: Callable[[], int],
+                   at: Callable[[int], Any]) -> None:
+    """A hit unless ``partner`` is somewhere on its stack (the student's own modes, such as
+    ``with torch.device(...)``, may sit above it)."""
+    if not any(at(i) is partner for i in range(depth())):
+        rec.hit(RECORDER_OFF, "a recorder mode taken off torch's stack")
+
+
+def _handler_frame(frame: types.FrameType | None) -> types.FrameType | None:
+    """The innermost frame of the function mode's handler on a stack (it holds the call)."""
+    while frame is not None and frame.f_code is not _CALL_HANDLER:
+        frame = frame.f_back
+    return frame
 
 # The modes of closed windows, for the next: made once (in the template, by the warm-up) and
 # bound to each window's recording; a window opened inside another gets a pair of its own.

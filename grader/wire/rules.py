@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PSEUDO", "RECORDER_OFF", "WARM_LISTS", "Rules", "check_pattern", "describe_hit",
+__all__ = ["PSEUDO", "RECORDER_OFF", "RECORDER_OUTSIDE", "WARM_LISTS", "Rules", "check_pattern", "describe_hit",
            "glob", "kind_of", "match", "resolve", "split_rules", "split_warm", "warm_argument"]
 
 PSEUDO = {
@@ -43,6 +43,11 @@ PSEUDO = {
 RECORDER_OFF = "recorder.off"
 """Not a pattern: the hit recorded when the student's code switches the recorder off, which
 costs the part in every part that forbids anything."""
+
+RECORDER_OUTSIDE = "recorder.outside"
+"""Not a pattern: the hit recorded when the student's code runs where the recorder cannot see
+(another process, foreign code, a thread left running), which costs the part in every part
+that forbids anything (``grader.executor.escapes``)."""
 
 WARM_LISTS = "--warm-forbidden="
 """The argument that gives an executor's interpreter (template, zygote, portable executor) the
@@ -182,6 +187,10 @@ def describe_hit(part: str, hit: Mapping[str, Any]) -> str:
         how = f" (with {call})" if call else ""
         return (f"{part}: {where} switches off the grader's recorder{how}, which is forbidden "
                 "in every part that forbids something")
+    if rule == RECORDER_OUTSIDE:
+        who = where if isinstance(line, int) and not isinstance(line, bool) else "the code"
+        return (f"{part}: {who} {call or 'runs code'}, out of the grader's recorder's sight, "
+                "which is forbidden in every part that forbids something")
     if rule in PSEUDO:
         what = PSEUDO[rule]
     elif kind_of(rule) == "aten":

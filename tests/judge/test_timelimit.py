@@ -57,3 +57,35 @@ def test_a_block_that_ends_in_time_is_left_alone(monkeypatch: pytest.MonkeyPatch
     with time_limit(0.3):
         _spin(0.05)
     _spin(0.5)  # no late exception after the block
+
+
+_AFTER_A_TIMEOUT = """
+import sys
+from grader.judge import timelimit
+del timelimit.signal.SIGALRM  # as on Windows: the timer thread raises in the main thread
+try:
+    with timelimit.time_limit(0.1):
+        while True:
+            pass
+except timelimit.OuterTimeout:
+    pass
+sys.setprofile(lambda *args: None)
+def call():
+    return 1
+for _ in range(1000):
+    call()
+sys.setprofile(None)
+print("done")
+"""
+
+
+def test_a_timeout_leaves_nothing_pending_in_the_interpreter() -> None:
+    # Clearing a delivered asynchronous exception with SetAsyncExc(..., NULL) leaves CPython
+    # 3.11's interpreter-wide flag set: every later bytecode takes the slow path, and a
+    # profile hook spins for ever. In a fresh interpreter, with a deadline.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _AFTER_A_TIMEOUT], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "done", done.stderr[-2000:]
