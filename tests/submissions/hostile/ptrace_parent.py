@@ -1,6 +1,8 @@
 # Case: ptrace_parent (security notes 5.17).
 # Tries ptrace(PTRACE_ATTACH) and process_vm_readv against its parent, the template and pid 1,
-# and raises with the errno of each attempt.
+# at import (inside the executor's sandbox, outside any call: ctypes inside a call is a
+# forbidden use, whose message would hide the errnos), and raises with the errno of each
+# attempt from sigmoid_grad.
 # Must hold, at both levels: every attempt fails with EPERM (the syscall filter; the uid
 # drop too); at the namespace level the parent pid is not visible (getppid() is 0).
 import ctypes
@@ -66,5 +68,8 @@ def _attack():
     return " ".join(out)
 
 
+_REPORT = _attack()
+
+
 def sigmoid_grad(x):  # noqa: F811
-    raise RuntimeError(_attack())
+    raise RuntimeError(_REPORT)
