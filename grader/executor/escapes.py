@@ -86,7 +86,7 @@ _OPEN: list[Window] = []  # the windows open now, innermost last (all on one thr
 # threads started in this process (after install) that have not ended: where they started
 _live: dict[int, list[tuple[str, int]]] = {}
 _ids = iter(range(1 << 62))
-_installed: list[bool] = []
+_done: set[str] = set()  # what of install and guard_mode_switches has run in this process
 
 
 def open_(window: Window) -> None:
@@ -158,9 +158,9 @@ def _forbidden_fork_exec(real: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Follow threads, watch processes and foreign code, once per process."""
-    if _installed:
+    if "install" in _done:
         return
-    _installed.append(True)
+    _done.add("install")
     sys.addaudithook(_audit)
     for name in _THREAD_STARTS:
         real = getattr(_thread, name, None)
@@ -192,8 +192,9 @@ def guard_mode_switches() -> None:
     """Guard what takes the dispatch modes off torch's stack, in every module that holds it
     (once, before the template forks: it walks every module loaded)."""
     torch = sys.modules.get("torch")
-    if torch is None or getattr(guard_mode_switches, "done", False):
+    if torch is None or "guard" in _done:
         return
+    _done.add("guard")
     torch_dir = str(getattr(torch, "__file__", None) or "<no torch>").rsplit("__init__.py", 1)[0]
     reals = {}
     for module_name, name in _MODE_SWITCHES:
@@ -210,5 +211,4 @@ def guard_mode_switches() -> None:
             found = reals.get(id(value))
             if found is not None and found[0] is value:
                 names[key] = found[1]
-    guard_mode_switches.done = True  # type: ignore[attr-defined]
 
